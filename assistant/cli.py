@@ -1,0 +1,157 @@
+"""The ``gp-assistant`` command line.
+
+Every command reads its input, calls the library and prints JSON or a table. Bad input ends with
+exit code 2 and one line per problem naming the field; no traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .errors import InputError, Problem
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+
+def _today() -> _dt.date:
+    """The only place the command line reads the clock: the default consultation date."""
+    return _dt.date.today()
+
+
+def _print_json(obj: Any, out: TextIO) -> None:
+    json.dump(obj, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _read_text_arg(path: str | None, stdin: TextIO) -> str:
+    if path in (None, "-"):
+        return stdin.read()
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except FileNotFoundError as exc:
+        raise InputError([Problem("FILE", f"no such file: {path}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem("FILE", f"not UTF-8 text: {path}")]) from exc
+    except OSError as exc:
+        raise InputError([Problem("FILE", f"cannot read {path}: {exc.strerror}")]) from exc
+
+
+# --------------------------------------------------------------------------- vocab
+def _cmd_vocab(args: argparse.Namespace, out: TextIO) -> int:
+    from .knowledge import load_knowledge
+
+    kb = load_knowledge()
+    rows: list[tuple[str, str, str]]
+    if args.what == "findings":
+        rows = [(f.code, f.name_zh, f.name_en) for f in kb.findings]
+    elif args.what == "conditions":
+        rows = [(c.icd10, c.name_zh, c.name_en) for c in kb.conditions]
+    elif args.what == "drugs":
+        rows = [(d.code, d.name_zh, d.name_en) for d in kb.drugs.drugs]
+    else:
+        rows = [(e.code, e.name_zh, e.name_en) for e in kb.exams]
+    if args.format == "json":
+        _print_json([{"code": c, "name_zh": zh, "name_en": en} for c, zh, en in rows], out)
+    else:
+        out.write("code\tname_zh\tname_en\n")
+        for c, zh, en in rows:
+            out.write(f"{c}\t{zh}\t{en}\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parse
+def _cmd_parse(args: argparse.Namespace, out: TextIO) -> int:
+    from .text import parse_complaint
+
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    parsed = parse_complaint(text)
+    _print_json(parsed.to_dict(), out)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- assess
+def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
+    from .records import read_encounters
+
+    text = _read_text_arg(args.file, sys.stdin)
+    day = _dt.date.fromisoformat(args.date) if args.date else _today()
+    encounters = read_encounters(text, default_date=day)
+    from .assess import assess_many
+
+    results = assess_many(encounters, lang=args.lang)
+    _print_json(results[0] if len(results) == 1 and not args.always_list else results, out)
+    return EXIT_OK
+
+
+def _date_arg(value: str) -> str:
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gp-assistant",
+        description="Offline assistant for village clinics (auxiliary diagnosis, quality checks, follow-up).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("vocab", help="list what the knowledge base covers (code, zh, en)")
+    v.add_argument("what", choices=["findings", "conditions", "drugs", "exams"])
+    v.add_argument("--format", choices=["tsv", "json"], default="tsv")
+    v.set_defaults(func=_cmd_vocab)
+
+    pa = sub.add_parser("parse", help="show the findings understood from a complaint")
+    pa.add_argument("text", nargs="*", help="complaint text (default: read stdin)")
+    pa.set_defaults(func=_cmd_parse)
+
+    a = sub.add_parser("assess", help="encounter JSON (file or stdin) -> assessment JSON")
+    a.add_argument("file", nargs="?", help="JSON object, array or JSON Lines (default: stdin)")
+    a.add_argument("--lang", choices=["zh", "en"], default="zh")
+    a.add_argument("--date", type=_date_arg, help="consultation date when the record has none (default: today)")
+    a.add_argument("--always-list", action="store_true", help="print a JSON array even for one encounter")
+    a.set_defaults(func=_cmd_assess)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace, TextIO], int] = args.func
+    from .knowledge import KnowledgeError
+
+    try:
+        return func(args, out)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"gp-assistant {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KnowledgeError as exc:
+        print(f"gp-assistant {args.command}: knowledge base error:\n{exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        print(
+            f"gp-assistant {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            "Please report this with the input that caused it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
