@@ -1,0 +1,1 @@
+"""The Streamlit clinic app (pages call the ``assistant`` facade only)."""
