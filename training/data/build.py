@@ -1,0 +1,147 @@
+"""Generated consultations or a validated table → the pipeline's :class:`~training.dataset.TrainingSet`.
+
+Both paths build features with the runtime encoder (:func:`assistant.features.encode.encode_batch`)
+on validated :class:`~assistant.records.Encounter` objects, exactly as an assessment does
+(DESIGN decision 1). Labels are the knowledge base's conditions (``Label.id`` = condition id,
+``Label.icd10`` = its reported code: two conditions may share a code, e.g. hypertension and
+hypertensive crisis, I10). Subgroups: ``age_band`` (children / adults / elderly / unknown) and
+``sex`` (male / female / unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from assistant.features import FeatureSpec
+from assistant.features.encode import EncodedBatch, KnowledgeLike, diagnosis_feature_spec, encoder_for
+from assistant.knowledge.conditions import age_band
+from assistant.modelpack import Label
+from assistant.records import Encounter, parse_encounter
+
+from ..dataset import TrainingSet
+from ..generator import Sample, World, posterior, sample_cases, world_from_knowledge
+from ..generator.params import ObservationParams
+from ..generator.render import Vocabulary, build_vocabulary, render_encounters
+from .table import ValidatedTable
+
+__all__ = [
+    "GeneratedSet",
+    "condition_labels",
+    "generate_training_set",
+    "subgroups",
+    "training_set_from_sample",
+    "training_set_from_table",
+]
+
+
+def condition_labels(kb: KnowledgeLike, ids: Sequence[str] | None = None) -> tuple[Label, ...]:
+    """One :class:`Label` per condition (all of ``kb`` in file order, or ``ids`` in that order)."""
+    rows = list(kb.conditions) if ids is None else [kb.conditions[i] for i in ids]
+    return tuple(Label(id=c.id, name_zh=c.name_zh, name_en=c.name_en, icd10=c.icd10) for c in rows)
+
+
+def subgroups(encounters: Sequence[Encounter]) -> dict[str, np.ndarray]:
+    """``age_band`` and ``sex`` of each encounter (``unknown`` when not recorded)."""
+    bands = [age_band(e.patient.age_years) if e.patient.age_years is not None else "unknown" for e in encounters]
+    sexes = [e.patient.sex or "unknown" for e in encounters]
+    return {"age_band": np.array(bands, dtype=object), "sex": np.array(sexes, dtype=object)}
+
+
+def training_set_from_table(
+    table: ValidatedTable,
+    kb: KnowledgeLike,
+    *,
+    spec: FeatureSpec | None = None,
+    labels: Literal["all", "present"] = "all",
+    source: str = "consultation table",
+) -> tuple[TrainingSet, EncodedBatch]:
+    """Features, labels and subgroups of a validated table (no posterior: the truth is unknown).
+
+    ``labels="all"`` keeps every condition of ``kb`` as a class (the model covers the knowledge
+    base); ``"present"`` only the conditions that occur in the table.
+    """
+    spec = spec or diagnosis_feature_spec(kb)
+    batch = encoder_for(kb).encode(table.encounters, spec)
+    ids = [c.id for c in kb.conditions] if labels == "all" else sorted(set(table.conditions), key=[c.id for c in kb.conditions].index)
+    pos = {cid: i for i, cid in enumerate(ids)}
+    y = np.array([pos[c] for c in table.conditions], dtype=np.int64)
+    ts = TrainingSet(
+        X=batch.X,
+        y=y,
+        spec=spec,
+        labels=condition_labels(kb, ids),
+        groups=subgroups(table.encounters),
+        bayes_posterior=None,
+        source=source,
+    )
+    return ts, batch
+
+
+@dataclass(frozen=True)
+class GeneratedSet:
+    """A generated training set with everything behind it (world, latent sample, encounters)."""
+
+    training: TrainingSet
+    world: World
+    sample: Sample
+    encounters: list[dict[str, Any]]
+    batch: EncodedBatch
+
+
+def training_set_from_sample(
+    world: World,
+    sample: Sample,
+    encounters: Sequence[dict[str, Any]],
+    kb: KnowledgeLike,
+    *,
+    spec: FeatureSpec | None = None,
+    with_posterior: bool = True,
+    source: str = "synthetic",
+) -> tuple[TrainingSet, EncodedBatch]:
+    """Encode rendered encounters of ``sample``; ``bayes_posterior`` is the exact posterior given
+    what the doctor wrote (:func:`training.generator.posterior`)."""
+    spec = spec or diagnosis_feature_spec(kb)
+    ids = [c.id for c in kb.conditions]
+    if list(world.condition_ids) != ids:
+        raise ValueError("the world was built from other conditions than the knowledge base's")
+    validated = [parse_encounter(e, default_date=dt.date(2000, 1, 1)) for e in encounters]
+    batch = encoder_for(kb).encode(validated, spec)
+    ts = TrainingSet(
+        X=batch.X,
+        y=sample.y.astype(np.int64),
+        spec=spec,
+        labels=condition_labels(kb),
+        groups=subgroups(validated),
+        bayes_posterior=posterior(world, sample) if with_posterior else None,
+        source=source,
+    )
+    return ts, batch
+
+
+def generate_training_set(
+    kb: KnowledgeLike,
+    n: int,
+    seed: int,
+    *,
+    params: ObservationParams | None = None,
+    spec: FeatureSpec | None = None,
+    start: dt.date = dt.date(2025, 1, 1),
+    end: dt.date = dt.date(2025, 12, 31),
+    vocabulary: Vocabulary | None = None,
+    with_posterior: bool = True,
+) -> GeneratedSet:
+    """``n`` synthetic consultations from ``kb``'s world, rendered, encoded and labelled (seeded)."""
+    world = world_from_knowledge(kb, params)
+    sample = sample_cases(world, n, seed, start=start, end=end)
+    vocab = vocabulary or build_vocabulary(world, kb)
+    encounters = render_encounters(world, sample, seed=seed, vocabulary=vocab)
+    ts, batch = training_set_from_sample(
+        world, sample, encounters, kb, spec=spec, with_posterior=with_posterior,
+        source=f"synthetic generator (seed {seed}, {n} consultations, {start}..{end})",
+    )  # fmt: skip
+    return GeneratedSet(ts, world, sample, encounters, batch)
