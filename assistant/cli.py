@@ -11,6 +11,7 @@ import datetime as _dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import InputError, Problem
@@ -32,14 +33,17 @@ def _print_json(obj: Any, out: TextIO) -> None:
 
 def _read_text_arg(path: str | None, stdin: TextIO) -> str:
     if path in (None, "-"):
-        return stdin.read()
+        from .records import decode_input
+
+        buffer = getattr(stdin, "buffer", None)
+        return decode_input(buffer.read()) if buffer is not None else stdin.read()
+    from .records import decode_input
+
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:
+            return decode_input(fh.read())
     except FileNotFoundError as exc:
         raise InputError([Problem("FILE", f"no such file: {path}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem("FILE", f"not UTF-8 text: {path}")]) from exc
     except OSError as exc:
         raise InputError([Problem("FILE", f"cannot read {path}: {exc.strerror}")]) from exc
 
@@ -91,6 +95,80 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- train / models
+def _training_modules() -> Any:
+    try:
+        import training.commands as commands
+        import training.data as tdata
+    except ImportError as exc:  # the runtime-only install has no training stack
+        raise InputError([Problem("train", f"needs the training extra (pip install 'gp-assistant[train]'): {exc}")]) from exc
+    return commands, tdata
+
+
+def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    commands, tdata = _training_modules()
+    from .knowledge import load_knowledge
+
+    kb = load_knowledge()
+    if args.data:
+        frame, problems = tdata.read_table(args.data)
+        for p in problems:
+            print(f"gp-assistant train: {args.data}: {p}", file=sys.stderr)
+        if frame is None:
+            return EXIT_BAD_INPUT
+        table = tdata.validate_table(frame, kb)
+        report = table.report()
+        if report:
+            print(report, file=sys.stderr)
+        data, _ = tdata.training_set_from_table(table, kb, source=str(args.data))
+    else:
+        data = tdata.generate_training_set(kb, args.rows, args.seed).training
+    try:
+        summary = commands.run_train(
+            data, created=_today(), name=args.name, engine=args.engine, scheduler=args.scheduler,
+            data_dir=args.data_dir, track=not args.no_track,
+        )  # fmt: skip
+    except commands.TrainingError as exc:
+        print(f"gp-assistant train: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    _print_json(summary, out)
+    return EXIT_OK
+
+
+def _cmd_promote(args: argparse.Namespace, out: TextIO) -> int:
+    commands, _ = _training_modules()
+    from .assess import models_dir
+
+    try:
+        summary = commands.run_promote(
+            args.models_dir or models_dir(), name=args.name, alias=args.alias, version=args.version,
+            data_dir=args.data_dir,
+        )  # fmt: skip
+    except commands.TrainingError as exc:
+        print(f"gp-assistant models promote: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _print_json(summary, out)
+    return EXIT_OK
+
+
+def _cmd_models_list(args: argparse.Namespace, out: TextIO) -> int:
+    from .assess import models_dir
+    from .modelpack import ModelPackError, load_pack
+
+    root = Path(args.models_dir) if args.models_dir else models_dir()
+    packs = []
+    for sub in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        try:
+            pack = load_pack(sub)
+        except ModelPackError as exc:
+            packs.append({"path": str(sub), "error": str(exc)})
+            continue
+        packs.append({**pack.describe(), "path": str(sub), "labels": len(pack.labels),
+                      "metrics": pack.manifest.metrics.get("test", {}) if isinstance(pack.manifest.metrics, dict) else {}})
+    _print_json(packs, out)
+    return EXIT_OK
+
+
 def _date_arg(value: str) -> str:
     try:
         _dt.date.fromisoformat(value)
@@ -121,7 +199,43 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date", type=_date_arg, help="consultation date when the record has none (default: today)")
     a.add_argument("--always-list", action="store_true", help="print a JSON array even for one encounter")
     a.set_defaults(func=_cmd_assess)
+
+    t = sub.add_parser("train", help="train a model (needs the 'train' extra)")
+    tsub = t.add_subparsers(dest="model", required=True, metavar="MODEL")
+    td = tsub.add_parser("diagnosis", help="the diagnosis model, from generated cases or your own table")
+    td.add_argument("--data", help="your own consultation table (CSV or Parquet; see docs/training-data.md)")
+    td.add_argument("--rows", type=_positive_int, default=200_000, help="generated cases when no --data (default 200000)")
+    td.add_argument("--seed", type=int, default=2026)
+    td.add_argument("--engine", choices=["local", "dask"], default="local")
+    td.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
+    td.add_argument("--name", default="diagnosis", help="registered model name (default diagnosis)")
+    td.add_argument("--data-dir", default="data", help="folder of the local MLflow store (default ./data)")
+    td.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    td.set_defaults(func=_cmd_train)
+
+    m = sub.add_parser("models", help="model packs: promote a trained model, list installed packs")
+    msub = m.add_subparsers(dest="action", required=True, metavar="ACTION")
+    mp = msub.add_parser("promote", help="write a registered model version into models/ as a pack")
+    mp.add_argument("--name", default="diagnosis")
+    mp.add_argument("--alias", default="candidate")
+    mp.add_argument("--version", help="registered version number (default: the alias)")
+    mp.add_argument("--data-dir", default="data")
+    mp.add_argument("--models-dir", help="target folder (default: the project's models/)")
+    mp.set_defaults(func=_cmd_promote)
+    ml = msub.add_parser("list", help="installed model packs, verified")
+    ml.add_argument("--models-dir")
+    ml.set_defaults(func=_cmd_models_list)
     return p
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from exc
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {n}")
+    return n
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -130,6 +244,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace, TextIO], int] = args.func
     from .knowledge import KnowledgeError
+    from .modelpack import ModelPackError
 
     try:
         return func(args, out)
@@ -137,6 +252,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         for problem in exc.problems:
             print(f"gp-assistant {args.command}: error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ModelPackError as exc:
+        print(f"gp-assistant {args.command}: model pack refused:\n{exc}", file=sys.stderr)
+        return EXIT_INTERNAL
     except KnowledgeError as exc:
         print(f"gp-assistant {args.command}: knowledge base error:\n{exc}", file=sys.stderr)
         return EXIT_INTERNAL

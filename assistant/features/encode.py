@@ -324,6 +324,7 @@ class EncodedBatch:
     X: np.ndarray
     findings: list[dict[str, bool]]
     unknown_history: list[list[str]] = field(default_factory=list)
+    vitals: list[dict[str, float]] = field(default_factory=list)
 
 
 def explicit_findings(parsed: Any, rules: FindingRules) -> tuple[dict[str, bool], dict[str, bool]]:
@@ -470,12 +471,14 @@ class DiagnosisEncoder:
         cols_i: list[int] = []
         vals: list[float] = []
         all_findings: list[dict[str, bool]] = []
+        all_vitals: list[dict[str, float]] = []
         unknown_history: list[list[str]] = []
         base = np.full((n, len(BASE_FEATURES)), np.nan, dtype=np.float64)
         readings: dict[str, Any] = {}  # the same complaint text is read once per batch
         for i, enc in enumerate(encounters):
             findings, vitals, duration, unknown = self.understand(enc, readings)
             all_findings.append(findings)
+            all_vitals.append(vitals)
             unknown_history.append(unknown)
             for code, value in findings.items():
                 j = code_index.get(code)
@@ -507,7 +510,7 @@ class DiagnosisEncoder:
             else full[:, src]
         )
         return EncodedBatch(X=np.ascontiguousarray(X, dtype=np.float32), findings=all_findings,
-                            unknown_history=unknown_history)  # fmt: skip
+                            unknown_history=unknown_history, vitals=all_vitals)  # fmt: skip
 
 
 _ENCODERS: dict[int, tuple[KnowledgeLike, DiagnosisEncoder]] = {}
