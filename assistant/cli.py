@@ -169,6 +169,28 @@ def _cmd_models_list(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- follow-up
+def _print_problems(command: str, problems: Sequence[object]) -> None:
+    for problem in problems:
+        print(f"gp-assistant {command}: {problem}", file=sys.stderr)
+
+
+def _cmd_followup(args: argparse.Namespace, out: TextIO) -> int:
+    from .followup import run_indicators, run_schedule
+
+    command = f"followup {args.followup_command}"
+    if args.followup_command == "schedule":
+        frame, problems = run_schedule(args)
+    else:
+        frame, problems = run_indicators(args)
+    _print_problems(command, problems)
+    if not getattr(args, "out", None):
+        frame.to_csv(out, index=False)
+    else:
+        print(f"gp-assistant {command}: wrote {len(frame)} rows to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _date_arg(value: str) -> str:
     try:
         _dt.date.fromisoformat(value)
@@ -199,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date", type=_date_arg, help="consultation date when the record has none (default: today)")
     a.add_argument("--always-list", action="store_true", help="print a JSON array even for one encounter")
     a.set_defaults(func=_cmd_assess)
+
+    from .followup import add_indicators_arguments, add_schedule_arguments
+
+    fu = sub.add_parser("followup", help="chronic-disease follow-up lists and indicators")
+    fsub = fu.add_subparsers(dest="followup_command", required=True, metavar="ACTION")
+    add_schedule_arguments(fsub.add_parser("schedule", help="who is due when and why (CONTRACTS §3)"))
+    add_indicators_arguments(fsub.add_parser("indicators", help="management and control rates"))
+    fu.set_defaults(func=_cmd_followup)
 
     t = sub.add_parser("train", help="train a model (needs the 'train' extra)")
     tsub = t.add_subparsers(dest="model", required=True, metavar="MODEL")
