@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -97,10 +98,12 @@ def _cmd_assess(args: argparse.Namespace, out: TextIO) -> int:
 
 # --------------------------------------------------------------------------- train / models
 def _training_modules() -> Any:
+    # The training stack is an optional extra: loaded by name only when a training command runs, so
+    # the clinic's runtime-only install never imports it.
     try:
-        import training.commands as commands
-        import training.data as tdata
-    except ImportError as exc:  # the runtime-only install has no training stack
+        commands = importlib.import_module("training.commands")
+        tdata = importlib.import_module("training.data")
+    except ImportError as exc:
         raise InputError([Problem("train", f"needs the training extra (pip install 'gp-assistant[train]'): {exc}")]) from exc
     return commands, tdata
 

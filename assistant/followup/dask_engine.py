@@ -13,6 +13,7 @@ Without ``scheduler`` a ``LocalCluster`` is started for the call; with an addres
 
 from __future__ import annotations
 
+import importlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -88,8 +89,9 @@ def write_partitions(
 
 @contextmanager
 def _client(scheduler: str | None) -> Iterator[Any]:
-    try:
-        from dask.distributed import Client, LocalCluster
+    try:  # the optional 'scale' extra, loaded only when the dask engine is asked for
+        distributed = importlib.import_module("dask.distributed")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
     except ImportError as exc:
         raise InputError(
             [Problem("engine", "the dask engine needs the 'scale' extra: pip install gp-assistant[scale]")]
