@@ -125,6 +125,8 @@ class FindingRules:
     vital_rules: tuple[tuple[str, str, float], ...]
     duration_rules: tuple[tuple[str, str | None, float | None, float | None], ...]
     when_relative: Mapping[str, tuple[str, ...]]
+    # duration rules whose finding is only ever set present (``sets_absent: false`` in findings.yaml)
+    never_absent: frozenset[str] = frozenset()
 
     @classmethod
     def from_findings(cls, findings: Iterable[Finding]) -> FindingRules:
@@ -151,7 +153,10 @@ class FindingRules:
             if f.from_duration is not None
         )
         when_relative = {f.code: tuple(f.when_relative) for f in rows if f.when_relative}
-        return cls(closure, vital_rules, duration_rules, when_relative)
+        never_absent = frozenset(
+            f.code for f in rows if f.from_duration is not None and not f.from_duration.sets_absent
+        )
+        return cls(closure, vital_rules, duration_rules, when_relative, never_absent)
 
     def derived_codes(self) -> set[str]:
         """Codes a rule can set without their being named."""
@@ -210,7 +215,10 @@ def resolve_findings(
                 continue
         if duration_days is None or not math.isfinite(duration_days):
             continue
-        out[code] = (lo is None or duration_days >= lo) and (hi is None or duration_days <= hi)
+        within = (lo is None or duration_days >= lo) and (hi is None or duration_days <= hi)
+        if not within and code in rules.never_absent:
+            continue
+        out[code] = within
         if derived is not None:
             derived[code] = f"{of + ' ' if of else ''}duration {duration_days:g} d"
     _imply(out, rules, derived)

@@ -474,8 +474,11 @@ def build_world(
         if code in index and vital in var_index:
             union(("f", index[code]), ("v", var_index[vital]))
             rule_vars.setdefault(var_index[vital], []).append(index[code])
+    # Duration rules that only ever set a finding present (``sets_absent: false``, e.g. chest pain
+    # lasting 20 minutes or more) are left out of the world: such a finding is drawn and written like
+    # any other, which keeps the linked groups small enough to enumerate exactly.
     for code, of, _, _ in rules.duration_rules:
-        if code in index:
+        if code in index and code not in rules.never_absent:
             union(("f", index[code]), ("v", var_index[DURATION]))
             rule_vars.setdefault(var_index[DURATION], []).append(index[code])
             if of is not None and of in index:
@@ -536,7 +539,7 @@ def build_world(
                     tests.append(v.grid >= at_least)
             if v.name == DURATION:
                 for code, _, lo, hi in rules.duration_rules:
-                    if code in index and index[code] in local:
+                    if code in index and index[code] in local and code not in rules.never_absent:
                         tests.append(
                             (v.grid >= (lo if lo is not None else -np.inf))
                             & (v.grid <= (hi if hi is not None else np.inf))
