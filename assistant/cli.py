@@ -124,8 +124,11 @@ def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if report:
             print(report, file=sys.stderr)
         data, _ = tdata.training_set_from_table(table, kb, source=str(args.data))
+    elif args.min_per_class < 0:
+        print(f"gp-assistant train: --min-per-class must be 0 or more, got {args.min_per_class}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     else:
-        data = tdata.generate_training_set(kb, args.rows, args.seed).training
+        data = tdata.generate_training_set(kb, args.rows, args.seed, min_per_class=args.min_per_class).training
     try:
         summary = commands.run_train(
             data, created=_today(), name=args.name, engine=args.engine, scheduler=args.scheduler,
@@ -138,6 +141,35 @@ def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_train_risk(args: argparse.Namespace, out: TextIO) -> int:
+    commands, _ = _training_modules()
+    cohort = importlib.import_module("training.cohort.commands")
+    try:
+        summary = cohort.train_followup_risk(
+            args.patients, args.seed, created=_today(), data_dir=args.data_dir, track=not args.no_track,
+            engine=args.engine,
+        )  # fmt: skip
+    except commands.TrainingError as exc:
+        print(f"gp-assistant train: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    _print_json(summary, out)
+    return EXIT_OK
+
+
+def _expected_spec(name: str) -> Any:
+    """The feature spec the running code makes for a pack name (None: not checked here)."""
+    if name == "diagnosis":
+        from .features import diagnosis_feature_spec
+        from .knowledge import load_knowledge
+
+        return diagnosis_feature_spec(load_knowledge())
+    if name == "followup_risk":
+        from .followup.risk import RISK_FEATURE_SPEC
+
+        return RISK_FEATURE_SPEC
+    return None
+
+
 def _cmd_promote(args: argparse.Namespace, out: TextIO) -> int:
     commands, _ = _training_modules()
     from .assess import models_dir
@@ -145,7 +177,7 @@ def _cmd_promote(args: argparse.Namespace, out: TextIO) -> int:
     try:
         summary = commands.run_promote(
             args.models_dir or models_dir(), name=args.name, alias=args.alias, version=args.version,
-            data_dir=args.data_dir,
+            data_dir=args.data_dir, expected_spec=_expected_spec(args.name),
         )  # fmt: skip
     except commands.TrainingError as exc:
         print(f"gp-assistant models promote: {exc}", file=sys.stderr)
@@ -183,7 +215,14 @@ def _cmd_followup(args: argparse.Namespace, out: TextIO) -> int:
 
     command = f"followup {args.followup_command}"
     if args.followup_command == "schedule":
-        frame, problems = run_schedule(args)
+        from .assess import models_dir
+        from .followup.risk import load_risk_scorer
+
+        reasons: list[str] = []
+        scorer = load_risk_scorer(models_dir(), reasons=reasons)
+        for reason in reasons:
+            print(f"gp-assistant {command}: {reason}", file=sys.stderr)
+        frame, problems = run_schedule(args, scorer=scorer)
     else:
         frame, problems = run_indicators(args)
     _print_problems(command, problems)
@@ -239,12 +278,25 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--data", help="your own consultation table (CSV or Parquet; see docs/training-data.md)")
     td.add_argument("--rows", type=_positive_int, default=200_000, help="generated cases when no --data (default 200000)")
     td.add_argument("--seed", type=int, default=2026)
+    td.add_argument(
+        "--min-per-class", type=int, default=300, metavar="N",
+        help="generated data: top up rarer conditions to N training cases (train-only, prior corrected "
+        "in the model; 0 = off; default 300)",
+    )  # fmt: skip
     td.add_argument("--engine", choices=["local", "dask"], default="local")
     td.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
     td.add_argument("--name", default="diagnosis", help="registered model name (default diagnosis)")
     td.add_argument("--data-dir", default="data", help="folder of the local MLflow store (default ./data)")
     td.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     td.set_defaults(func=_cmd_train)
+
+    tr = tsub.add_parser("followup-risk", help="the follow-up risk model, from a generated cohort")
+    tr.add_argument("--patients", type=_positive_int, default=20_000, help="generated patients (default 20000)")
+    tr.add_argument("--seed", type=int, default=2026)
+    tr.add_argument("--engine", choices=["local", "dask"], default="local")
+    tr.add_argument("--data-dir", default="data", help="folder of the local MLflow store (default ./data)")
+    tr.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    tr.set_defaults(func=_cmd_train_risk)
 
     m = sub.add_parser("models", help="model packs: promote a trained model, list installed packs")
     msub = m.add_subparsers(dest="action", required=True, metavar="ACTION")

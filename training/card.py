@@ -98,6 +98,17 @@ def render_card(
         + f"; ECE on the selection split before {_f(manifest.calibration.ece_before, 4)}, "
         f"after {_f(manifest.calibration.ece_after, 4)}",
     ]
+    bias = (manifest.metrics.get("calibration") or {}).get("class_log_bias")
+    if bias:
+        pc = manifest.metrics.get("prior_correction") or {}
+        shown = ", ".join(f"{cid} {b:+.2f}" for cid, b in sorted(bias.items(), key=lambda kv: kv[1])[:40])
+        lines.append(
+            f"- prior correction: {t.get('train_only_rows', pc.get('train_only_rows', '?'))} train-only cases "
+            f"topped up {len(bias)} rare class(es); the graph adds a per-class log bias "
+            "log(E_natural / (E_natural + extra)) to the logits before the temperature, so probabilities "
+            f"follow the natural prior (all metrics are on natural-prior splits): {shown}"
+            + (" …" if len(bias) > 40 else "")
+        )
     parity = manifest.metrics.get("parity")
     if parity:
         lines.append(

@@ -3,9 +3,11 @@
 The converted tree ensemble is kept node for node but re-assembled as::
 
     features ─► TreeEnsembleRegressor (raw per-class scores) ─► [binary: (0, margin)]
-             ─► Div(temperature) ─► Softmax ─► probabilities
+             ─► [Add(class_log_bias)] ─► Div(temperature) ─► Softmax ─► probabilities
 
-so the graph returns calibrated probabilities and the runtime does nothing extra. Two details make
+so the graph returns calibrated probabilities and the runtime does nothing extra. The optional
+per-class log bias maps a model trained with a different class prior (rare classes topped up)
+back to the deployment prior, see :meth:`training.dataset.TrainingSet.log_bias_for`. Two details make
 it match LightGBM: split thresholds are set to the largest float32 not above LightGBM's float64
 threshold (for float32 inputs ``x <= t32`` then decides exactly like ``x <= t64``), and the unused
 ``nodes_hitrates`` attribute is dropped and thresholds and leaf weights are stored as packed tensors
@@ -175,10 +177,15 @@ def convert_trees(booster: lgb.Booster, n_features: int) -> ConvertedTrees:
 
 
 def assemble(
-    trees: ConvertedTrees, *, temperature: float = 1.0, logits_only: bool = False
+    trees: ConvertedTrees,
+    *,
+    temperature: float = 1.0,
+    logits_only: bool = False,
+    class_log_bias: np.ndarray | None = None,
 ) -> onnx.ModelProto:
-    """The graph around the trees: probabilities (``logits / temperature`` → softmax), or with
-    ``logits_only`` the per-class logits themselves (used to score the splits quickly)."""
+    """The graph around the trees: probabilities (``(logits + class_log_bias) / temperature`` →
+    softmax), or with ``logits_only`` the per-class raw logits themselves, without bias (used to
+    score the splits quickly)."""
     nodes = [trees.node]
     initializers = []
     logits = "raw_scores"
@@ -194,6 +201,15 @@ def assemble(
     if logits_only:
         nodes.append(helper.make_node("Identity", [logits], [output], name="logits_out"))
     else:
+        if class_log_bias is not None:
+            bias = np.asarray(class_log_bias, dtype=np.float64)
+            if bias.shape != (trees.n_classes,) or not np.isfinite(bias).all():
+                raise ExportError(f"class_log_bias must be {trees.n_classes} finite numbers")
+            initializers.append(numpy_helper.from_array(bias.astype(np.float32), "class_log_bias"))
+            nodes.append(
+                helper.make_node("Add", [logits, "class_log_bias"], ["prior_logits"], name="prior_correction")
+            )
+            logits = "prior_logits"
         if temperature != 1.0:
             initializers.append(
                 numpy_helper.from_array(np.array(temperature, dtype=np.float32), "temperature")
@@ -214,16 +230,25 @@ def assemble(
         graph,
         opset_imports=[helper.make_opsetid("", _OPSET), helper.make_opsetid("ai.onnx.ml", _ML_OPSET)],
         producer_name="gp-assistant training",
-        doc_string=f"LightGBM {trees.n_classes}-class model, temperature {temperature:.6g}",
+        doc_string=f"LightGBM {trees.n_classes}-class model, temperature {temperature:.6g}"
+        + ("" if class_log_bias is None else ", per-class prior correction (class_log_bias)"),
     )
     model.ir_version = _IR_VERSION
     onnx.checker.check_model(model)
     return model
 
 
-def to_onnx(booster: lgb.Booster, n_features: int, *, temperature: float = 1.0) -> onnx.ModelProto:
+def to_onnx(
+    booster: lgb.Booster,
+    n_features: int,
+    *,
+    temperature: float = 1.0,
+    class_log_bias: np.ndarray | None = None,
+) -> onnx.ModelProto:
     """Convert ``booster`` (binary or multiclass) into the graph described in the module docstring."""
-    return assemble(convert_trees(booster, n_features), temperature=temperature)
+    return assemble(
+        convert_trees(booster, n_features), temperature=temperature, class_log_bias=class_log_bias
+    )
 
 
 def onnx_logits(trees: ConvertedTrees, X: np.ndarray, *, threads: int = 0, batch: int = 20_000) -> np.ndarray:

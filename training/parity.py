@@ -52,11 +52,20 @@ def _session(onnx_bytes: bytes) -> ort.InferenceSession:
     return ort.InferenceSession(onnx_bytes, opts, providers=["CPUExecutionProvider"])
 
 
-def _max_diff(sess: ort.InferenceSession, booster: lgb.Booster, temperature: float, X: np.ndarray) -> float:
+def _max_diff(
+    sess: ort.InferenceSession,
+    booster: lgb.Booster,
+    temperature: float,
+    X: np.ndarray,
+    class_log_bias: np.ndarray | None,
+) -> float:
     if len(X) == 0:
         return 0.0
     X = np.ascontiguousarray(X, dtype=np.float32)
-    expected = softmax(raw_logits(booster, X), temperature)
+    logits = raw_logits(booster, X)
+    if class_log_bias is not None:
+        logits = logits + np.asarray(class_log_bias, dtype=np.float64)[None, :]
+    expected = softmax(logits, temperature)
     (got,) = sess.run([OUTPUT_NAME], {INPUT_NAME: X})
     if got.shape != expected.shape:
         raise ParityError(f"ONNX returns shape {got.shape}, LightGBM {expected.shape}")
@@ -74,9 +83,12 @@ def check_parity(
     nan_rows: int = 2_000,
     tolerance: float = 1e-5,
     seed: int = 0,
+    class_log_bias: np.ndarray | None = None,
 ) -> ParityReport:
     """Max |p_onnx − p_lightgbm| on up to ``rows`` rows of ``X`` and on ``nan_rows`` copies with 10%
-    of the values blanked out; raises :class:`ParityError` when either exceeds ``tolerance``."""
+    of the values blanked out; raises :class:`ParityError` when either exceeds ``tolerance``.
+
+    LightGBM's side is ``softmax((raw + class_log_bias) / temperature)`` (bias when given)."""
     sess = _session(onnx_bytes)
     X = np.asarray(X, dtype=np.float32)
     sample = X[:rows]
@@ -84,8 +96,8 @@ def check_parity(
     report = ParityReport(
         rows=len(sample),
         nan_rows=len(missing),
-        max_abs_diff=_max_diff(sess, booster, temperature, sample),
-        max_abs_diff_missing=_max_diff(sess, booster, temperature, missing),
+        max_abs_diff=_max_diff(sess, booster, temperature, sample, class_log_bias),
+        max_abs_diff_missing=_max_diff(sess, booster, temperature, missing, class_log_bias),
         tolerance=tolerance,
     )
     worst = max(report.max_abs_diff, report.max_abs_diff_missing)

@@ -1,7 +1,8 @@
 """Wiring of the training stages (Kedro style: each stage a plain function, data never mutated).
 
-split → fit (local or Dask) → calibrate (temperature, kept only if it lowers ECE) → evaluate
-(test split, subgroups, Bayes-optimal) → export (ONNX, calibration inside) → parity (or fail) →
+split → fit (local or Dask) → prior correction (per-class log bias when rare classes were topped
+up with train-only rows) → calibrate (temperature, kept only if it lowers ECE) → evaluate
+(test split, subgroups, Bayes-optimal) → export (ONNX, bias and calibration inside) → parity (or fail) →
 track (MLflow: params, metrics, ONNX model, card, registered version with alias ``candidate``,
 and the finished pack under the run's ``pack/`` artifacts).
 """
@@ -26,7 +27,7 @@ from .config import TrainConfig
 from .dataset import TrainingSet
 from .export import INPUT_NAME, OUTPUT_NAME, ExportError, assemble, convert_trees, onnx_logits
 from .fit import FitResult, fit_dask, fit_local
-from .metrics import evaluate, expected_calibration_error, flatten_metrics
+from .metrics import evaluate, expected_calibration_error, flatten_metrics, log_loss, top_k_accuracy
 from .parity import ParityReport, check_parity
 from .split import Split, stratified_split
 from .tracking import DEFAULT_ALIAS, TrackingInfo, log_pack, log_training_run
@@ -94,7 +95,9 @@ def train_model(
         test=config.test_fraction,
         seed=config.seed,
         min_per_class=config.min_cases_per_class,
+        train_only=data.train_only,
     )
+    bias = data.log_bias_for(split.train)
     args = (X[split.train], y[split.train], X[split.valid], y[split.valid], k, config)
     fit = fit_local(*args) if engine == "local" else fit_dask(*args, scheduler=scheduler)
 
@@ -102,7 +105,8 @@ def train_model(
     # Score the held-out splits with onnxruntime (much faster than LightGBM's predict for many
     # classes); the parity check below proves the two agree.
     trees = convert_trees(fit.booster, X.shape[1])
-    logits = {part: onnx_logits(trees, X[getattr(split, part)]) for part in ("valid", "calib", "test")}
+    raw = {part: onnx_logits(trees, X[getattr(split, part)]) for part in ("valid", "calib", "test")}
+    logits = raw if bias is None else {part: z + bias[None, :] for part, z in raw.items()}
     lap("convert_and_score")
     calibration = choose_calibration(
         logits["calib"], y[split.calib], logits["valid"], y[split.valid], n_bins=config.ece_bins
@@ -126,8 +130,11 @@ def train_model(
         },
     }
 
+    if bias is not None:
+        metrics["prior_correction"] = _prior_correction(data, split, bias, raw["test"], config.ece_bins)
+
     lap("calibrate_and_evaluate")
-    model = assemble(trees, temperature=t)
+    model = assemble(trees, temperature=t, class_log_bias=bias)
     onnx_bytes = model.SerializeToString()
     if len(onnx_bytes) > config.max_onnx_mb * 1e6:
         raise ExportError(
@@ -143,16 +150,22 @@ def train_model(
         nan_rows=config.parity_nan_rows,
         tolerance=config.parity_tolerance,
         seed=config.seed,
+        class_log_bias=bias,
     )
     lap("assemble_and_parity")
     metrics["parity"] = parity.to_dict()
     metrics["calibration"] = {k_: v for k_, v in calibration.to_dict().items() if k_ != "method"}
+    if bias is not None:
+        metrics["calibration"]["class_log_bias"] = {
+            label.id: float(b) for label, b in zip(data.labels, bias, strict=True) if b != 0.0
+        }
     training_info = {
         "engine": fit.engine,
         "best_iteration": fit.best_iteration,
         "rounds_trained": fit.rounds_trained,
         "seconds": round(fit.seconds, 2),
         "rows": len(data),
+        "train_only_rows": data.n_train_only,
         "split": split.sizes(),
         "params": config.lgb_params(k) | {"max_rounds": config.max_rounds},
         "source": data.source,
@@ -236,6 +249,28 @@ def train_model(
             pack_dir = result.write_pack(Path(tmp) / name)
             log_pack(tracking, pack_dir, data_dir)
     return result
+
+
+def _prior_correction(
+    data: TrainingSet, split: Split, bias: np.ndarray, raw_test: np.ndarray, n_bins: int
+) -> dict[str, Any]:
+    """What the per-class log bias is and does: the train-only rows behind it and the test metrics
+    of the uncorrected model (raw logits, no temperature), for comparison."""
+    y_test = data.y[split.test]
+    plain = softmax(raw_test)
+    return {
+        "train_only_rows": data.n_train_only,
+        "natural_train_rows": int(len(split.train) - data.train_only[split.train].sum())
+        if data.train_only is not None
+        else len(split.train),
+        "corrected_classes": int(np.count_nonzero(bias)),
+        "test_without_correction": {
+            "top1": top_k_accuracy(plain, y_test, 1),
+            "top3": top_k_accuracy(plain, y_test, 3),
+            "ece": expected_calibration_error(plain, y_test, n_bins=n_bins),
+            "log_loss": log_loss(plain, y_test),
+        },
+    }
 
 
 class _Lap:

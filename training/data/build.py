@@ -2,7 +2,10 @@
 
 Both paths build features with the runtime encoder (:func:`assistant.features.encode.encode_batch`)
 on validated :class:`~assistant.records.Encounter` objects, exactly as an assessment does
-(DESIGN decision 1). Labels are the knowledge base's conditions (``Label.id`` = condition id,
+(DESIGN decision 1). Generated sets can top up rare conditions (``min_per_class``): extra consultations of those
+conditions, drawn from the same generative model given the condition, marked ``train_only`` and
+corrected for in the model by a per-class log bias (see :class:`~training.dataset.TrainingSet`).
+Labels are the knowledge base's conditions (``Label.id`` = condition id,
 ``Label.icd10`` = its reported code: two conditions may share a code, e.g. hypertension and
 hypertensive crisis, I10). Subgroups: ``age_band`` (children / adults / elderly / unknown) and
 ``sex`` (male / female / unknown).
@@ -24,7 +27,15 @@ from assistant.modelpack import Label
 from assistant.records import Encounter, parse_encounter
 
 from ..dataset import TrainingSet
-from ..generator import Sample, World, posterior, sample_cases, world_from_knowledge
+from ..generator import (
+    Sample,
+    World,
+    natural_class_prior,
+    posterior,
+    sample_cases,
+    sample_condition_cases,
+    world_from_knowledge,
+)
 from ..generator.params import ObservationParams
 from ..generator.render import Vocabulary, build_vocabulary, render_encounters
 from .table import ValidatedTable
@@ -102,9 +113,12 @@ def training_set_from_sample(
     spec: FeatureSpec | None = None,
     with_posterior: bool = True,
     source: str = "synthetic",
+    train_only: np.ndarray | None = None,
+    class_prior: np.ndarray | None = None,
 ) -> tuple[TrainingSet, EncodedBatch]:
     """Encode rendered encounters of ``sample``; ``bayes_posterior`` is the exact posterior given
-    what the doctor wrote (:func:`training.generator.posterior`)."""
+    what the doctor wrote (:func:`training.generator.posterior`), always under the natural prior.
+    ``train_only`` / ``class_prior`` are passed on to the :class:`TrainingSet`."""
     spec = spec or diagnosis_feature_spec(kb)
     ids = [c.id for c in kb.conditions]
     if list(world.condition_ids) != ids:
@@ -119,6 +133,8 @@ def training_set_from_sample(
         groups=subgroups(validated),
         bayes_posterior=posterior(world, sample) if with_posterior else None,
         source=source,
+        train_only=train_only,
+        class_prior=class_prior,
     )
     return ts, batch
 
@@ -134,14 +150,41 @@ def generate_training_set(
     end: dt.date = dt.date(2025, 12, 31),
     vocabulary: Vocabulary | None = None,
     with_posterior: bool = True,
+    min_per_class: int = 0,
 ) -> GeneratedSet:
-    """``n`` synthetic consultations from ``kb``'s world, rendered, encoded and labelled (seeded)."""
+    """``n`` synthetic consultations from ``kb``'s world, rendered, encoded and labelled (seeded).
+
+    With ``min_per_class`` > 0, each condition with fewer natural cases gets that many minus its
+    count extra consultations drawn given the condition (:func:`~training.generator.
+    sample_condition_cases`), appended after the ``n`` natural rows and marked ``train_only``;
+    ``class_prior`` is then the average normalised prior of the natural rows, from which the
+    pipeline derives the log bias that restores the natural prior. The natural rows are the same
+    as without top-up.
+    """
+    if min_per_class < 0:
+        raise ValueError("min_per_class must be at least 0")
     world = world_from_knowledge(kb, params)
     sample = sample_cases(world, n, seed, start=start, end=end)
     vocab = vocabulary or build_vocabulary(world, kb)
     encounters = render_encounters(world, sample, seed=seed, vocabulary=vocab)
+    extra = np.maximum(0, min_per_class - np.bincount(sample.y, minlength=world.n_conditions))
+    source = f"synthetic generator (seed {seed}, {n} consultations, {start}..{end})"
+    train_only = prior = None
+    if extra.sum() > 0:
+        top_seed = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+        top = sample_condition_cases(world, extra, top_seed, start=start, end=end)
+        prior = natural_class_prior(world, sample)
+        encounters += render_encounters(world, top, seed=top_seed, vocabulary=vocab, id_prefix="SYNTOP")
+        sample = Sample(
+            *(np.concatenate([getattr(sample, f), getattr(top, f)]) for f in Sample.__dataclass_fields__)
+        )
+        train_only = np.arange(len(sample)) >= n
+        source += (
+            f" + {int(extra.sum())} train-only cases topping up {int((extra > 0).sum())} conditions "
+            f"to {min_per_class} (prior corrected in the model)"
+        )
     ts, batch = training_set_from_sample(
-        world, sample, encounters, kb, spec=spec, with_posterior=with_posterior,
-        source=f"synthetic generator (seed {seed}, {n} consultations, {start}..{end})",
+        world, sample, encounters, kb, spec=spec, with_posterior=with_posterior, source=source,
+        train_only=train_only, class_prior=prior,
     )  # fmt: skip
     return GeneratedSet(ts, world, sample, encounters, batch)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .params import PARAMS_FILE, ObservationParams, load_params
 from .posterior import Observations, log_likelihood, log_prior, observations_from_features, posterior
 from .render import Vocabulary, build_vocabulary, case_records, parse_agreement, render_encounters
-from .sample import Sample, sample_cases
+from .sample import Sample, natural_class_prior, sample_cases, sample_condition_cases
 from .world import DURATION, Group, Variable, World, build_world, world_from_knowledge
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "build_world",
     "case_records",
     "load_params",
+    "natural_class_prior",
     "log_likelihood",
     "log_prior",
     "observations_from_features",
@@ -35,5 +36,6 @@ __all__ = [
     "posterior",
     "render_encounters",
     "sample_cases",
+    "sample_condition_cases",
     "world_from_knowledge",
 ]

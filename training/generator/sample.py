@@ -18,6 +18,12 @@ Per consultation, in this order (one ``numpy.random.Generator`` seeded once):
    duration likewise;
 7. what the encoder will report: the mentions, plus the findings the knowledge base's rules derive
    (``resolve_findings`` of the runtime encoder, on the same values).
+
+:func:`sample_condition_cases` draws consultations *of a given condition* from the same model
+(rare classes' "top-up" for training): the patient (date, age, sex, pregnancy) is drawn from its
+exact conditional distribution given the condition by rejection sampling, steps 4-7 are unchanged.
+So ``P(what was written | condition)`` is the natural one and only the class frequencies differ,
+which the training pipeline corrects with a per-class log bias.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import numpy as np
 from .params import step_values
 from .world import NEGATED, PRESENT, UNMENTIONED, World, group_regions, resolve_group
 
-__all__ = ["MONTH_SEASON", "Sample", "sample_cases"]
+__all__ = ["MONTH_SEASON", "Sample", "natural_class_prior", "sample_cases", "sample_condition_cases"]
 
 #: Season index (winter, spring, summer, autumn) of each month 1-12 (index 0 unused).
 MONTH_SEASON = np.array([-1, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 0], dtype=np.int8)
@@ -121,9 +127,23 @@ def _redraw_pressures(world: World, rng: np.random.Generator, values: np.ndarray
 
 
 def _chunk(world: World, rng: np.random.Generator, n: int, start: dt.date, end: dt.date) -> Sample:
-    F = world.n_findings
     day, age, male, pregnant, season = _demographics(world, rng, n, start, end)
     y = _choose(rng, world.prior_weights(age, male, pregnant, season))
+    return _observe(world, rng, y, day, age, male, pregnant, season)
+
+
+def _observe(
+    world: World,
+    rng: np.random.Generator,
+    y: np.ndarray,
+    day: np.ndarray,
+    age: np.ndarray,
+    male: np.ndarray,
+    pregnant: np.ndarray,
+    season: np.ndarray,
+) -> Sample:
+    """Steps 4-7 for patients whose condition ``y`` is already drawn."""
+    n, F = len(y), world.n_findings
     stratum = world.stratum(age)
     band = world.stratum_band[stratum]
 
@@ -188,6 +208,95 @@ def sample_cases(
     parts = [_chunk(world, rng, min(chunk, n - i), start, end) for i in range(0, n, chunk)] or [
         _chunk(world, rng, 0, start, end)
     ]
+    if len(parts) == 1:
+        return parts[0]
+    return Sample(*(np.concatenate([getattr(s, f) for s in parts]) for f in Sample.__dataclass_fields__))
+
+
+def _prior_share(
+    world: World, age: np.ndarray, male: np.ndarray, pregnant: np.ndarray, season: np.ndarray
+) -> np.ndarray:
+    """Normalised prior P(condition | age, sex, pregnancy, season), shape (n, K); 0 rows stay 0."""
+    w = world.prior_weights(age, male, pregnant, season)
+    total = w.sum(axis=1, keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
+def _share_bounds(world: World) -> np.ndarray:
+    """An upper bound of P(condition k | patient) over every patient the generator can draw, (K,).
+
+    Taken over a grid holding every age the generator writes (0.1-year steps under two, whole
+    years after), both sexes, every pregnancy code a woman can have, and the four seasons.
+    """
+    top = max(b.to for b in world.params.visits.age_bands)
+    ages = np.unique(np.concatenate([np.round(np.arange(1, 21) * 0.1, 1), np.arange(0, np.ceil(top) + 1)]))
+    combos = [(True, -1), (False, -1), (False, 0), (False, 1)]
+    rows = [(a, m, p, s) for a in ages for m, p in combos for s in range(4)]
+    age, male, preg, season = (np.array(c) for c in zip(*rows, strict=True))
+    share = _prior_share(
+        world, age.astype(float), male.astype(bool), preg.astype(np.int8), season.astype(np.int8)
+    )
+    return share.max(axis=0)
+
+
+def natural_class_prior(world: World, sample: Sample) -> np.ndarray:
+    """The average of the normalised prior P(condition | patient) over ``sample``'s patients, (K,).
+
+    For a natural sample this is an unbiased estimate of the marginal class frequencies with much
+    less noise than the class counts (it does not depend on which condition was drawn).
+    """
+    if len(sample) == 0:
+        raise ValueError("an empty sample has no class prior")
+    return _prior_share(world, sample.age, sample.male, sample.pregnant, sample.season).mean(axis=0)
+
+
+def sample_condition_cases(
+    world: World,
+    counts: np.ndarray,
+    seed: int,
+    *,
+    start: dt.date = dt.date(2025, 1, 1),
+    end: dt.date = dt.date(2025, 12, 31),
+    batch: int = 20_000,
+    max_draws: int = 50_000_000,
+) -> Sample:
+    """``counts[k]`` consultations of condition ``k`` for each ``k`` (rows grouped by condition).
+
+    Patients are drawn as in :func:`sample_cases` and kept with probability
+    ``P(k | patient) / max P(k | ·)`` (rejection sampling), so they follow exactly
+    ``P(patient | k)``; the findings and measurements are then drawn given ``k`` as usual. Seeded.
+    Raises ``ValueError`` for a condition no patient can have and ``RuntimeError`` when more than
+    ``max_draws`` patients were needed for one condition.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.shape != (world.n_conditions,) or (counts < 0).any():
+        raise ValueError(f"counts must be {world.n_conditions} non-negative whole numbers")
+    if end < start:
+        raise ValueError("end is before start")
+    rng = np.random.default_rng(seed)
+    bounds = _share_bounds(world)
+    parts: list[Sample] = []
+    for k in np.flatnonzero(counts > 0):
+        if bounds[k] <= 0:
+            raise ValueError(f"no patient can have condition {world.condition_ids[k]!r}")
+        need, drawn = int(counts[k]), 0
+        kept: list[tuple[np.ndarray, ...]] = []
+        while need > 0:
+            if drawn >= max_draws:
+                raise RuntimeError(
+                    f"condition {world.condition_ids[k]!r}: {drawn} patients drawn, too few have it"
+                )
+            demo = _demographics(world, rng, batch, start, end)
+            drawn += batch
+            share = _prior_share(world, demo[1], demo[2], demo[3], demo[4])[:, k]
+            take = np.flatnonzero(rng.random(batch) * bounds[k] < share)[:need]
+            kept.append(tuple(col[take] for col in demo))
+            need -= len(take)
+        day, age, male, pregnant, season = (np.concatenate(cols) for cols in zip(*kept, strict=True))
+        y = np.full(len(age), k, dtype=np.int64)
+        parts.append(_observe(world, rng, y, day, age, male, pregnant, season))
+    if not parts:
+        return sample_cases(world, 0, seed, start=start, end=end)
     if len(parts) == 1:
         return parts[0]
     return Sample(*(np.concatenate([getattr(s, f) for s in parts]) for f in Sample.__dataclass_fields__))
