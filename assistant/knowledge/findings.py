@@ -17,7 +17,7 @@ Besides its names, a finding row carries what the complaint reader (:mod:`assist
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FindingCategory = Literal["symptom", "sign", "history", "course", "vital"]
 
 #: Vital-sign names of the encounter contract (CONTRACTS.md §1, ``vitals``).
-VITAL_NAMES: tuple[str, ...] = (
+VitalName = Literal[
     "temperature_c",
     "systolic_bp",
     "diastolic_bp",
@@ -40,7 +40,8 @@ VITAL_NAMES: tuple[str, ...] = (
     "height_cm",
     "glucose_mmol_l",
     "fasting_glucose_mmol_l",
-)
+]
+VITAL_NAMES: tuple[str, ...] = get_args(VitalName)
 
 _CODE = r"^[a-z][a-z0-9_]*$"
 
@@ -48,18 +49,7 @@ _CODE = r"^[a-z][a-z0-9_]*$"
 class VitalThreshold(Row):
     """The finding is present when ``vital`` is at least ``at_least`` and absent when it is lower."""
 
-    vital: Literal[
-        "temperature_c",
-        "systolic_bp",
-        "diastolic_bp",
-        "heart_rate",
-        "respiratory_rate",
-        "spo2",
-        "weight_kg",
-        "height_cm",
-        "glucose_mmol_l",
-        "fasting_glucose_mmol_l",
-    ]
+    vital: VitalName
     at_least: float
 
 
