@@ -280,7 +280,8 @@ def _brute_force(world, obs: Observations) -> np.ndarray:
             for j in reversed(range(F)):  # general findings at least as likely as their specific ones
                 for q in parent[j]:
                     p[q] = max(p[q], p[j])
-            m_minus = np.full(F, params.mentions.negated.own)  # every tiny finding is listed by every condition
+            neg = params.mentions.negated  # every tiny finding is listed by every condition
+            m_minus = np.array([max(neg.own, neg.routine.get(f.code, 0.0)) for f in world.findings])
             total = 0.0
             for z in zs:
                 pz = 1.0
@@ -387,3 +388,12 @@ def test_empty_and_bad_requests(world) -> None:
         sample_cases(world, -1, seed=1)
     with pytest.raises(ValueError):
         sample_cases(world, 5, seed=1, start=dt.date(2025, 2, 1), end=dt.date(2025, 1, 1))
+
+
+def test_routine_negations_name_known_findings() -> None:
+    from assistant.knowledge import load_knowledge
+    from training.generator.params import load_params
+
+    known = set(load_knowledge().findings.keys())
+    routine = load_params().mentions.negated.routine
+    assert routine and set(routine) <= known, sorted(set(routine) - known)

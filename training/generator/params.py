@@ -66,6 +66,9 @@ class Negated(_Model):
     own: Prob
     differential: Prob
     other: Prob
+    # finding code -> probability of being written as negated in a routine review of systems,
+    # whatever the condition (a floor under the three rates above)
+    routine: dict[str, Prob] = {}
 
 
 class Mentions(_Model):

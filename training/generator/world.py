@@ -398,6 +398,9 @@ def build_world(
     for k, c in enumerate(conditions):
         m_minus[k, sorted(by_group[c.group])] = neg.differential
         m_minus[k, sorted(own[k])] = neg.own
+    for code, rate in neg.routine.items():
+        if code in index:  # a world built on part of the knowledge base skips the others
+            m_minus[:, index[code]] = np.maximum(m_minus[:, index[code]], rate)
 
     # ---- variables
     variables: list[Variable] = []
