@@ -233,6 +233,24 @@ def _cmd_followup(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- backup / restore
+def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
+    from .store import BackupError, SchemaError, backup, restore
+
+    try:
+        if args.command == "backup":
+            path = backup(args.data, args.dest)
+            out.write(f"backup written and checked: {path}\n")
+        else:
+            previous = restore(args.src, args.data)
+            out.write(f"restored {args.src} into {args.data}\n")
+            if previous is not None:
+                out.write(f"the previous database was kept as {previous}\n")
+    except (BackupError, SchemaError, FileExistsError, FileNotFoundError) as exc:
+        raise InputError([Problem(args.command, str(exc))]) from exc
+    return EXIT_OK
+
+
 def _date_arg(value: str) -> str:
     try:
         _dt.date.fromisoformat(value)
@@ -271,6 +289,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedule_arguments(fsub.add_parser("schedule", help="who is due when and why (CONTRACTS §3)"))
     add_indicators_arguments(fsub.add_parser("indicators", help="management and control rates"))
     fu.set_defaults(func=_cmd_followup)
+
+    b = sub.add_parser("backup", help="copy the app's database with SQLite's online backup, then check it")
+    b.add_argument("dest", help="the backup file to write (must not exist)")
+    b.add_argument("--data", default="data", help="the app's data folder (default ./data)")
+    b.set_defaults(func=_cmd_backup)
+    r = sub.add_parser("restore", help="replace the app's database with a checked backup (stop the app first)")
+    r.add_argument("src", help="a backup file written by 'gp-assistant backup'")
+    r.add_argument("--data", default="data", help="the app's data folder (default ./data)")
+    r.set_defaults(func=_cmd_backup)
 
     t = sub.add_parser("train", help="train a model (needs the 'train' extra)")
     tsub = t.add_subparsers(dest="model", required=True, metavar="MODEL")

@@ -99,3 +99,25 @@ def test_followup_bad_as_of_is_exit_2() -> None:
         "--visits", str(SAMPLES / "village/visits.csv"), "--as-of", "2026-13-01",
     ])  # fmt: skip
     assert code == 2 and "as_of" in stderr.replace("-", "_") and "Traceback" not in stderr
+
+
+def test_backup_and_restore_commands(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from assistant.store import Store
+
+    data = tmp_path / "data"
+    store = Store.open(data)
+    store.create_account(None, "admin", "admin", "a-long-password-1", dt.datetime(2026, 11, 26, 9))
+    store.close()
+    dest = tmp_path / "backup.db"
+    code, out, err = run(["backup", str(dest), "--data", str(data)])
+    assert code == 0, err
+    assert dest.exists() and "checked" in out
+    code, _, err = run(["backup", str(dest), "--data", str(data)])
+    assert code == 2 and "exists" in err and "Traceback" not in err
+    code, out, err = run(["restore", str(dest), "--data", str(data)])
+    assert code == 0, err
+    (tmp_path / "junk.db").write_bytes(b"not a database at all")
+    code, _, err = run(["restore", str(tmp_path / "junk.db"), "--data", str(data)])
+    assert code == 2 and "Traceback" not in err
