@@ -251,6 +251,14 @@ def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- app
+def _cmd_app(args: argparse.Namespace, out: TextIO) -> int:
+    # The app is a separate top-level package (it calls this runtime, never the reverse): loaded by
+    # name only when asked for.
+    launch = importlib.import_module("app.launch").launch
+    return int(launch(args.port, args.data))
+
+
 def _date_arg(value: str) -> str:
     try:
         _dt.date.fromisoformat(value)
@@ -289,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_schedule_arguments(fsub.add_parser("schedule", help="who is due when and why (CONTRACTS §3)"))
     add_indicators_arguments(fsub.add_parser("indicators", help="management and control rates"))
     fu.set_defaults(func=_cmd_followup)
+
+    ap = sub.add_parser("app", help="start the Streamlit clinic app on 127.0.0.1 (embedded store, offline)")
+    ap.add_argument("--port", type=_positive_int, default=8501)
+    ap.add_argument("--data", default="data", help="the app's data folder (default ./data)")
+    ap.set_defaults(func=_cmd_app)
 
     b = sub.add_parser("backup", help="copy the app's database with SQLite's online backup, then check it")
     b.add_argument("dest", help="the backup file to write (must not exist)")
