@@ -19,16 +19,16 @@ class TrainConfig:
     """
 
     # LightGBM
-    learning_rate: float = 0.1
+    learning_rate: float = 0.08
     num_leaves: int = 15
-    min_data_in_leaf: int = 40
+    min_data_in_leaf: int = 20
     feature_fraction: float = 0.8
     bagging_fraction: float = 0.7
     bagging_freq: int = 1
     lambda_l2: float = 1.0
     max_bin: int = 63
-    max_rounds: int = 300
-    early_stopping_rounds: int = 20
+    max_rounds: int = 330
+    early_stopping_rounds: int = 30
     num_threads: int = 0  # 0: LightGBM's default (all cores)
     seed: int = 0
     # splits (fractions of all rows; the rest is the training split)
