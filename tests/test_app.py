@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,15 @@ from assistant.store import Store
 APP = Path(__file__).resolve().parents[1] / "app"
 NOW = datetime(2026, 3, 2, 10, 0)
 TIMEOUT = 30
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """AppTest replaces ``sys.modules['__main__']`` with the page script and leaves it there; later
+    tests that spawn processes (a Dask LocalCluster) would re-run that page in each child."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="module")
