@@ -21,7 +21,7 @@ from .diagnosis.triage import TriageCase, assign_triage
 from .features import FeatureSpecError, encoder_for
 from .knowledge import Condition, Knowledge, load_knowledge
 from .modelpack import ModelPack, ModelPackError, load_pack
-from .records import Encounter
+from .records import Encounter, implausible_values
 
 MODELS_ENV = "GP_ASSISTANT_MODELS"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -36,6 +36,8 @@ CONFIDENT_TOP = 0.5
 TRIAGE_MIN_PROBABILITY = 0.01
 # Share of the patient's present symptoms and signs the top suggestions must account for.
 MIN_EXPLAINED = 0.5
+# Kind of implausible value (assistant.records) that is left out of triage.
+IMPOSSIBLE = "out_of_range"
 
 
 def models_dir() -> Path:
@@ -149,6 +151,15 @@ class Assistant:
                 "opposing": [e.to_dict(self.kb, lang) for e in opp],
             })
 
+        impossible = sorted(
+            iv.field.split(".", 1)[1]
+            for iv in implausible_values(enc)
+            if iv.kind == IMPOSSIBLE and iv.field.startswith("vitals.") and iv.field.split(".", 1)[1] in vitals
+        )
+        if impossible:  # a typing slip (3.7 °C) must not set off a red flag; quality flags it as data_entry
+            vitals = {k: v for k, v in vitals.items() if k not in impossible}
+            notes.append(("impossible values not used for triage: " if lang == "en" else "数值不可能，未用于分诊：")
+                         + ", ".join(impossible))  # fmt: skip
         case = TriageCase(
             vitals=vitals, findings=findings, age_years=enc.patient.age_years, pregnant=bool(enc.patient.pregnant)
         )

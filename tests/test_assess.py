@@ -103,3 +103,11 @@ def test_pack_with_other_feature_spec_is_refused(assistant: Assistant, tmp_path:
     with pytest.raises(ModelPackError, match="sha256"):
         Assistant(load_knowledge(), pack_path=dst)
     assert manifest["name"] == "diagnosis"
+
+
+def test_impossible_vital_is_not_a_red_flag(assistant: Assistant) -> None:
+    out = _assess(assistant, {"patient": {"age_years": 30, "sex": "male"}, "complaint": "流涕鼻塞2天，无发热",
+                              "vitals": {"temperature_c": 3.7}, "diagnoses": ["上感"]})  # fmt: skip
+    assert "tr.vital.temp_low" not in out["triage"]["rules"]
+    assert any("temperature_c" in n for n in out["notes"])
+    assert any(q["category"] == "data_entry" for q in out["quality"])
