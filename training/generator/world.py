@@ -386,7 +386,8 @@ def build_world(
                     problems.append(f"condition {c.id}: unknown finding {code!r}")
 
     # ---- mention rates
-    m_plus = np.array([params.mentions.present.get(cat, 0.7) for cat in cats])
+    present_rate = params.mentions.present  # by finding code first, then by category
+    m_plus = np.array([present_rate.get(code, present_rate.get(cat, 0.7)) for code, cat in zip(codes, cats, strict=True)])
     neg = params.mentions.negated
     m_minus = np.full((K, F), neg.other)
     by_group: dict[str, set[int]] = {}
