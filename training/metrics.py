@@ -4,7 +4,7 @@ recall, the same by subgroup, and against the Bayes-optimal predictor when its p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,23 @@ def _summary(proba: np.ndarray, y: np.ndarray, n_bins: int) -> dict[str, float]:
     }
 
 
+def by_subgroup(
+    groups: Mapping[str, Any] | None,
+    summarize: Callable[[np.ndarray], dict[str, Any]],
+    min_group_size: int,
+) -> dict[str, dict[str, Any]]:
+    """``summarize(mask)`` for every value of every group array (``{"n": …}`` only for groups
+    smaller than ``min_group_size``), keyed by group name, then value."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in (groups or {}).items():
+        values = np.asarray(values)
+        out[name] = {}
+        for v in sorted(np.unique(values).tolist(), key=str):
+            m = values == v
+            out[name][str(v)] = summarize(m) if m.sum() >= min_group_size else {"n": int(m.sum())}
+    return out
+
+
 def evaluate(
     proba: np.ndarray,
     y: np.ndarray,
@@ -101,16 +118,7 @@ def evaluate(
             "recall_top3": float((top3[m] == k).any(axis=1).mean()) if n else None,
         }
     out["per_class"] = per_class
-    subgroups: dict[str, dict[str, Any]] = {}
-    for name, values in (groups or {}).items():
-        values = np.asarray(values)
-        subgroups[name] = {}
-        for v in sorted(np.unique(values).tolist(), key=str):
-            m = values == v
-            subgroups[name][str(v)] = (
-                _summary(proba[m], y[m], n_bins) if m.sum() >= min_group_size else {"n": int(m.sum())}
-            )
-    out["subgroups"] = subgroups
+    out["subgroups"] = by_subgroup(groups, lambda m: _summary(proba[m], y[m], n_bins), min_group_size)
     if bayes_posterior is not None:
         post = np.asarray(bayes_posterior, dtype=np.float64)
         bayes: dict[str, Any] = _summary(post, y, n_bins)

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from ..metrics import by_subgroup
+
 __all__ = [
     "baseline_scores",
     "brier",
@@ -90,16 +92,7 @@ def risk_metrics(
     p = np.asarray(p, dtype=np.float64)
     out = _summary(y, p, n_bins)
     out["reliability"] = reliability(y, p, n_bins=n_bins)
-    subgroups: dict[str, dict[str, Any]] = {}
-    for name, values in (groups or {}).items():
-        values = np.asarray(values)
-        subgroups[name] = {}
-        for v in sorted(np.unique(values).tolist(), key=str):
-            m = values == v
-            subgroups[name][str(v)] = (
-                _summary(y[m], p[m], n_bins) if m.sum() >= min_group_size else {"n": int(m.sum())}
-            )
-    out["subgroups"] = subgroups
+    out["subgroups"] = by_subgroup(groups, lambda m: _summary(y[m], p[m], n_bins), min_group_size)
     return out
 
 
