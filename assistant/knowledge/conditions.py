@@ -43,7 +43,7 @@ from pydantic import (
 )
 
 from .base import KnowledgeError, Row, Table, load_table
-from .findings import FindingCategory
+from .findings import FindingCategory, VitalName
 
 if TYPE_CHECKING:
     from . import Knowledge
@@ -123,24 +123,7 @@ MEASUREMENTS: dict[str, tuple[str, float, float]] = {
     "potassium": ("mmol/L", 1.0, 10.0),
     "alt": ("U/L", 1.0, 5000.0),
 }
-Measurement = Literal[
-    "temperature_c",
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "respiratory_rate",
-    "spo2",
-    "weight_kg",
-    "height_cm",
-    "glucose_mmol_l",
-    "fasting_glucose_mmol_l",
-    "egfr",
-    "hba1c",
-    "wbc",
-    "hemoglobin",
-    "potassium",
-    "alt",
-]
+Measurement = Literal[VitalName, "egfr", "hba1c", "wbc", "hemoglobin", "potassium", "alt"]
 #: Vital signs that may have a per-condition distribution (``vitals``) and a normal one (meta).
 VitalSign = Literal[
     "temperature_c",
