@@ -12,7 +12,7 @@ by any clinical rule (both blood pressures when they are swapped).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -293,6 +293,18 @@ class RecordContext:
                 return self.finding_fact(code)
         return None
 
+    def first_fact(self, codes: tuple[str, ...] | list[str], thresholds: Iterable[Any]) -> Fact | None:
+        """The first of ``codes`` that is present, else the first measurement meeting one of
+        ``thresholds`` (objects with ``measure`` and ``holds(values)``), else None."""
+        fact = self.present_fact(codes)
+        if fact is not None:
+            return fact
+        for t in thresholds:
+            m = self.measurements.get(t.measure)
+            if m is not None and t.holds({t.measure: m.value}):
+                return m
+        return None
+
     @cached_property
     def condition_ids(self) -> set[str]:
         """Knowledge-base condition ids among this visit's diagnoses."""
@@ -316,13 +328,9 @@ class RecordContext:
             for code in item.ref.codes:
                 if any(_compact(code).startswith(p) for p in prefixes):
                     return item.fact()
-        fact = self.present_fact(tag.findings)
+        fact = self.first_fact(tag.findings, tag.thresholds)
         if fact is not None:
             return fact
-        for threshold in tag.thresholds:
-            m = self.measurements.get(threshold.measure)
-            if m is not None and threshold.holds({threshold.measure: m.value}):
-                return m
         if tag.flag == "pregnant" and self.pregnant:
             return Fact("patient.pregnant", True, "妊娠", "pregnant")
         if tag.flag == "breastfeeding" and self.breastfeeding:

@@ -21,14 +21,7 @@ __all__ = ["check", "signs_fact"]
 
 def signs_fact(ctx: RecordContext, signs: Signs) -> Fact | None:
     """The first sign present (finding or threshold met), or None."""
-    fact = ctx.present_fact(signs.findings)
-    if fact is not None:
-        return fact
-    for t in signs.thresholds:
-        m = ctx.measurements.get(t.measure)
-        if m is not None and t.holds({t.measure: m.value}):
-            return m
-    return None
+    return ctx.first_fact(signs.findings, signs.thresholds)
 
 
 def _signs_names(ctx: RecordContext, signs: Signs) -> Names:

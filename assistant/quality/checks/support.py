@@ -20,13 +20,9 @@ __all__ = ["check", "support_fact"]
 
 def support_fact(ctx: RecordContext, req: Requirement, condition: Condition) -> Fact | None:
     """The first fact in the record that supports ``condition`` under ``req``, or None."""
-    fact = ctx.present_fact(req.findings)
+    fact = ctx.first_fact(req.findings, req.measures)
     if fact is not None:
         return fact
-    for t in req.measures:
-        m = ctx.measurements.get(t.measure)
-        if m is not None and t.holds({t.measure: m.value}):
-            return m
     if req.history:
         categories = {c.split(".")[0] for c in condition.codes}
         for h in ctx.history:
