@@ -129,14 +129,22 @@ def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_BAD_INPUT
     else:
         data = tdata.generate_training_set(kb, args.rows, args.seed, min_per_class=args.min_per_class).training
-    try:
-        summary = commands.run_train(
+    return _run_step(
+        "train", commands.TrainingError, EXIT_INTERNAL, out,
+        lambda: commands.run_train(
             data, created=_today(), name=args.name, engine=args.engine, scheduler=args.scheduler,
             data_dir=args.data_dir, track=not args.no_track,
-        )  # fmt: skip
-    except commands.TrainingError as exc:
-        print(f"gp-assistant train: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
+        ),
+    )  # fmt: skip
+
+
+def _run_step(command: str, error: type[Exception], code: int, out: TextIO, step: Callable[[], Any]) -> int:
+    """Run a training or promotion step: its JSON summary on success, one line and ``code`` on ``error``."""
+    try:
+        summary = step()
+    except error as exc:
+        print(f"gp-assistant {command}: {exc}", file=sys.stderr)
+        return code
     _print_json(summary, out)
     return EXIT_OK
 
@@ -144,16 +152,13 @@ def _cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_train_risk(args: argparse.Namespace, out: TextIO) -> int:
     commands, _ = _training_modules()
     cohort = importlib.import_module("training.cohort.commands")
-    try:
-        summary = cohort.train_followup_risk(
+    return _run_step(
+        "train", commands.TrainingError, EXIT_INTERNAL, out,
+        lambda: cohort.train_followup_risk(
             args.patients, args.seed, created=_today(), data_dir=args.data_dir, track=not args.no_track,
             engine=args.engine,
-        )  # fmt: skip
-    except commands.TrainingError as exc:
-        print(f"gp-assistant train: {exc}", file=sys.stderr)
-        return EXIT_INTERNAL
-    _print_json(summary, out)
-    return EXIT_OK
+        ),
+    )  # fmt: skip
 
 
 def _expected_spec(name: str) -> Any:
@@ -174,16 +179,13 @@ def _cmd_promote(args: argparse.Namespace, out: TextIO) -> int:
     commands, _ = _training_modules()
     from .assess import models_dir
 
-    try:
-        summary = commands.run_promote(
+    return _run_step(
+        "models promote", commands.TrainingError, EXIT_BAD_INPUT, out,
+        lambda: commands.run_promote(
             args.models_dir or models_dir(), name=args.name, alias=args.alias, version=args.version,
             data_dir=args.data_dir, expected_spec=_expected_spec(args.name),
-        )  # fmt: skip
-    except commands.TrainingError as exc:
-        print(f"gp-assistant models promote: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    _print_json(summary, out)
-    return EXIT_OK
+        ),
+    )  # fmt: skip
 
 
 def _cmd_models_list(args: argparse.Namespace, out: TextIO) -> int:
