@@ -93,13 +93,17 @@ class Assistant:
 
     # ------------------------------------------------------------------ per case
     def _ranked(self, row: np.ndarray, enc: Encounter) -> list[Suggestion]:
+        """Conditions by probability: at least the shown ones, then all that triage looks at."""
         order = np.argsort(-row, kind="stable")
         ranked: list[Suggestion] = []
         for j in order:
+            p = float(row[j])
+            if len(ranked) >= MIN_SUGGESTIONS and p < TRIAGE_MIN_PROBABILITY:
+                break
             cond = self._label_conditions[j]
             if cond is None:
                 continue
-            ranked.append(Suggestion(cond, float(row[j])))
+            ranked.append(Suggestion(cond, p))
         return ranked
 
     def _explained_share(self, findings: dict[str, bool], top: Sequence[Suggestion]) -> float:

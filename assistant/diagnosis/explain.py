@@ -46,17 +46,28 @@ class Explainer:
         self.kb = kb
         meta = conditions_meta(kb.conditions)
         self._background = {f.code: meta.background(f.category) for f in kb.findings}
+        # per condition: code -> (log ratio when present, log ratio when negated), computed once
+        self._ratios: dict[str, dict[str, tuple[float, float]]] = {}
+
+    def _table(self, cond: Condition) -> dict[str, tuple[float, float]]:
+        table = self._ratios.get(cond.id)
+        if table is None:
+            table = {}
+            for code, p in {**cond.findings, **cond.history}.items():
+                bg = self._background.get(code, 0.03)
+                table[code] = (math.log(p / bg), math.log((1 - p) / (1 - bg)))
+            self._ratios[cond.id] = table
+        return table
 
     def weigh(self, cond: Condition, findings: Mapping[str, bool]) -> tuple[list[Evidence], list[Evidence]]:
         supporting: list[Evidence] = []
         opposing: list[Evidence] = []
-        table = {**cond.findings, **cond.history}
+        table = self._table(cond)
         for code, present in findings.items():
-            if code not in table:
+            ratios = table.get(code)
+            if ratios is None:
                 continue  # not characteristic of this condition either way
-            bg = self._background.get(code, 0.03)
-            p = table[code]
-            lr = math.log(p / bg) if present else math.log((1 - p) / (1 - bg))
+            lr = ratios[0] if present else ratios[1]
             if lr >= MIN_LOG_RATIO:
                 supporting.append(Evidence(code, present, lr))
             elif lr <= -MIN_LOG_RATIO:

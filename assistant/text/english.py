@@ -9,6 +9,7 @@ do not split or matter (``short-of-breath``, ``can't``), a slash is a word of it
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["stem", "words"]
 
@@ -95,6 +96,7 @@ def words(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light suffix stripper: plural ``s``/``es``/``ies``, ``ing``, ``ed`` and a final ``e``.
 

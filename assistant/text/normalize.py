@@ -8,9 +8,10 @@ span found in the normalised text is the same span in the doctor's text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-__all__ = ["build_table", "is_cjk", "normalize", "zh_number"]
+__all__ = ["build_table", "cjk_prefix_counts", "is_cjk", "normalize", "zh_number"]
 
 
 def build_table(char_map: Mapping[str, str] | None = None) -> dict[int, str]:
@@ -62,6 +63,24 @@ def is_cjk(ch: str) -> bool:
     """A CJK ideograph (the characters Chinese words are made of)."""
     cp = ord(ch)
     return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF
+
+
+_CJK_RUN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]+")
+
+
+def cjk_prefix_counts(text: str) -> list[int]:
+    """``out[i]``: how many CJK ideographs ``text[:i]`` holds (length ``len(text) + 1``)."""
+    out = [0] * (len(text) + 1)
+    count = 0
+    last = 0
+    for m in _CJK_RUN.finditer(text):
+        s, e = m.span()
+        out[last + 1 : s + 1] = [count] * (s - last)
+        out[s + 1 : e + 1] = range(count + 1, count + 1 + e - s)
+        count += e - s
+        last = e
+    out[last + 1 :] = [count] * (len(text) - last)
+    return out
 
 
 _ZH_DIGITS = {

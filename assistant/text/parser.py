@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 from .english import stem, words
 from .lexicon import Lexicon, Payload
-from .normalize import is_cjk, normalize
+from .normalize import cjk_prefix_counts, normalize
 from .quantities import DurationReading, VitalReading
 from .result import CueMention, FindingMention, ParsedComplaint
 
@@ -164,7 +163,7 @@ class ComplaintParser:
         toks.sort(key=lambda t: (t.start, -t.end))
 
         # uncovered Chinese characters before each token
-        cjk = [0, *accumulate(1 if is_cjk(c) else 0 for c in norm)]
+        cjk = cjk_prefix_counts(norm)
         covered_end = 0
         for t in toks:
             if t.start > covered_end:

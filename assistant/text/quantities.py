@@ -91,6 +91,7 @@ _FREQUENCY_AFTER = re.compile(r"[^,，。;；]{0,3}?[\d一二两三四五六七�
 _DATE_AFTER_MONTH = re.compile(r"\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]|份|初|中旬|下旬|上旬|底")
 
 _HAS_DIGIT = re.compile(r"\d")
+_SPACES = re.compile(r"\s+")
 _NUM = r"(?P<v>\d{1,3}(?:\.\d{1,2})?)"
 _NUM2 = r"(?P<v2>\d{1,3}(?:\.\d{1,2})?)"
 _NOT_DURATION = (
@@ -195,11 +196,13 @@ class QuantityReader:
     ) -> None:
         gap = _gap_pattern(label_gap)
         self._vitals: list[tuple[str, re.Pattern[str]]] = []
-        # one pass over the text tells which labels occur; only their patterns run
-        present_parts = [
-            f"(?P<{name}>{_label_pattern(vital_labels[name])})" for name in _ORDER if vital_labels.get(name)
+        # plain substring tests (spaces removed) tell which labels may occur; only their patterns
+        # run, and each pattern still checks the label with its word boundaries
+        self._label_keys: list[tuple[str, tuple[str, ...]]] = [
+            (name, tuple(sorted({re.sub(r"\s+", "", lb.lower()) for lb in vital_labels[name] if lb.strip()})))
+            for name in _ORDER
+            if vital_labels.get(name)
         ]
-        self._labels_present = re.compile("|".join(present_parts)) if present_parts else None
         for name in _ORDER:
             labels = vital_labels.get(name, ())
             if not labels:
@@ -242,10 +245,8 @@ class QuantityReader:
 
         if not _HAS_DIGIT.search(norm):
             return out
-        present: set[str] = set()
-        if self._labels_present is not None:
-            for m in self._labels_present.finditer(norm):
-                present.add(m.lastgroup or "")
+        squeezed = _SPACES.sub("", norm)
+        present = {name for name, keys in self._label_keys if any(k in squeezed for k in keys)}
         for name, pattern in self._vitals:
             if name not in present:
                 continue
