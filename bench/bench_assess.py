@@ -4,11 +4,14 @@ Prints:
 - single-case ``assess`` latency in-process on one thread (p50, p99; target p50 ≤ 5 ms, p99 ≤ 20 ms);
 - batch throughput of 10,000 cases (target ≥ 2,000 cases/s on 2 cores), in one process and with two
   worker processes;
-- triage on generated cases: recall of ``urgent`` for emergencies (target ≥ 0.99), and how often
-  cases of conditions managed in the village are sent on;
+- triage on generated cases: recall of ``urgent`` for emergencies (target ≥ 0.99) on a dedicated
+  sample of every urgent condition (``--per-emergency`` cases each, drawn from the generator's
+  exact P(case | condition)) and on the natural mix, and how often cases of conditions managed in
+  the village are sent on;
 - top-1/top-3 of the shipped pack on the same generated cases.
 
-Run: ``.venv/bin/python bench/bench_assess.py [--cases 10000] [--seed 7]`` (needs models/diagnosis).
+Run: ``.venv/bin/python bench/bench_assess.py [--cases 10000] [--seed 7] [--per-emergency 100]``
+(needs models/diagnosis).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from assistant.assess import Assistant
 from assistant.knowledge import load_knowledge
 from assistant.records import parse_encounter
 from training.data import generate_training_set
+from training.generator import (
+    build_vocabulary,
+    render_encounters,
+    sample_condition_cases,
+    world_from_knowledge,
+)
 
 _WORKER: Assistant | None = None
 
@@ -45,6 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--per-emergency", type=int, default=100)
     args = ap.parse_args()
 
     kb = load_knowledge()
@@ -99,6 +109,18 @@ def main() -> None:
     top3 = np.mean([c.id in [s["condition"] for s in r["suggestions"][:3]] for r, c in zip(results, truth, strict=True)])
     unc = np.mean([r["uncertain"] for r in results])
     print(f"generated cases: top-1 {top1:.4f}, top-3 {top3:.4f}, marked uncertain {unc:.3f}")
+
+    world = world_from_knowledge(kb)
+    counts = np.array([args.per_emergency if c.triage == "urgent" else 0 for c in world.conditions])
+    em = sample_condition_cases(world, counts, args.seed + 1)
+    em_raw = render_encounters(world, em, seed=args.seed + 1, vocabulary=build_vocabulary(world, kb))
+    em_res = assistant.assess([parse_encounter(e, default_date=dt.date(2026, 1, 1)) for e in em_raw])
+    em_levels = [r["triage"]["level"] for r in em_res]
+    rec = float(np.mean([lv == "urgent" for lv in em_levels]))
+    print(f"dedicated emergencies: {len(em_levels)} cases ({args.per_emergency} per urgent condition), urgent recall {rec:.4f}")
+    missed = [world.condition_ids[y] for y, lv in zip(em.y, em_levels, strict=True) if lv != "urgent"]
+    if missed:
+        print("  missed:", dict(zip(*np.unique(missed, return_counts=True), strict=True)))
     print(f"cpu count {os.cpu_count()}")
 
 

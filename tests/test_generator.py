@@ -248,6 +248,28 @@ def tiny():
     return build_world(TINY_FINDINGS, TINY_CONDITIONS, TINY_META, params)
 
 
+def _latent_mass(p: np.ndarray, parent: dict, z: tuple[int, ...]) -> float:
+    """P(latent configuration z) with specific findings only inside their general ones."""
+    pz = 1.0
+    for j in range(len(z)):
+        if any(z[q] == 0 for q in parent[j]):
+            pz *= 1.0 - z[j]
+            continue
+        q = p[j] / np.prod([p[x] for x in parent[j]]) if parent[j] else p[j]
+        pz *= q if z[j] else 1 - q
+    return pz
+
+
+@pytest.fixture(scope="module")
+def tiny_presenting(tiny):
+    """The tiny world where flu is only seen with a cough, measles with a rash, and a cold with a dry
+    cough or a measured temperature (``presents_with``)."""
+    extra = {"flu": {"presents_with": ("cough",)}, "measles": {"presents_with": ("rash",)},
+             "cold": {"presents_with": ("dry_cough",), "presents_with_measured": ("temperature_c",)}}  # fmt: skip
+    conds = tuple(c.model_copy(update=extra[c.id]) for c in TINY_CONDITIONS)
+    return build_world(TINY_FINDINGS, conds, TINY_META, tiny.params)
+
+
 def _brute_force(world, obs: Observations) -> np.ndarray:
     """P(c | obs) by summing over every latent configuration and every mention of all six findings."""
     codes = world.codes
@@ -257,11 +279,15 @@ def _brute_force(world, obs: Observations) -> np.ndarray:
     m_plus = np.array([params.mentions.present[f.category] for f in world.findings])
     dur = world.variable("duration_days")
     t_w = params.vitals.written["temperature_c"]
+    t_recorded = params.vitals.recorded["temperature_c"][0][1]
     link = params.vitals.links["temperature_c"]
     d_link = params.duration.links[0]
     d_other = params.duration.otherwise
     zs = list(itertools.product((0, 1), repeat=F))
     os_ = list(itertools.product((UNMENTIONED, PRESENT, NEGATED), repeat=F))
+    # what the encoder reports from the mentions alone (no measurement written)
+    bare = [resolve_findings({codes[j]: o[j] == PRESENT for j in range(F) if o[j] != UNMENTIONED}, {}, None, world.rules)
+            for o in os_]  # fmt: skip
     out = np.zeros((len(obs), K))
     for i in range(len(obs)):
         t = obs.values[i, 0]
@@ -282,15 +308,19 @@ def _brute_force(world, obs: Observations) -> np.ndarray:
                     p[q] = max(p[q], p[j])
             neg = params.mentions.negated  # every tiny finding is listed by every condition
             m_minus = np.array([max(neg.own, neg.routine.get(f.code, 0.0)) for f in world.findings])
+
+            def p_mentions(o, z, m_minus=m_minus):
+                po = 1.0
+                for j in range(F):
+                    if z[j]:
+                        po *= {UNMENTIONED: 1 - m_plus[j], PRESENT: m_plus[j], NEGATED: 0.0}[o[j]]
+                    else:
+                        po *= {UNMENTIONED: 1 - m_minus[j], PRESENT: 0.0, NEGATED: m_minus[j]}[o[j]]
+                return po
+
             total = 0.0
             for z in zs:
-                pz = 1.0
-                for j in range(F):
-                    if any(z[q] == 0 for q in parent[j]):
-                        pz *= 1.0 - z[j]
-                        continue
-                    q = p[j] / np.prod([p[x] for x in parent[j]]) if parent[j] else p[j]
-                    pz *= q if z[j] else 1 - q
+                pz = _latent_mass(p, parent, z)
                 if pz == 0:
                     continue
                 # temperature: febrile distribution while the patient has fever, else healthy
@@ -312,13 +342,22 @@ def _brute_force(world, obs: Observations) -> np.ndarray:
                     hi_z = np.inf if hi == np.inf else (math.log(hi) - math.log(med)) / spread
                     pz *= norm.cdf(hi_z) - norm.cdf(lo_z)
                 for o in consistent:
-                    po = pz
-                    for j in range(F):
-                        if z[j]:
-                            po *= {UNMENTIONED: 1 - m_plus[j], PRESENT: m_plus[j], NEGATED: 0.0}[o[j]]
-                        else:
-                            po *= {UNMENTIONED: 1 - m_minus[j], PRESENT: 0.0, NEGATED: m_minus[j]}[o[j]]
-                    total += po
+                    total += pz * p_mentions(o, z)
+            if cond.presents_with or cond.presents_with_measured:
+                # only consultations showing a presenting finding (or the measurement) are generated
+                shown = any(want[codes.index(c)] == PRESENT for c in cond.presents_with)
+                shown |= bool(vitals) and "temperature_c" in cond.presents_with_measured
+                silent = 0.0
+                for z in zs:
+                    pz = _latent_mass(p, parent, z)
+                    if pz == 0:
+                        continue
+                    for o, got in zip(os_, bare, strict=True):
+                        if not any(got.get(c) is True for c in cond.presents_with):
+                            silent += pz * p_mentions(o, z)
+                if "temperature_c" in cond.presents_with_measured:
+                    silent *= 1 - t_recorded
+                total = total / (1 - silent) if shown else 0.0
             prior = cond.prior_weight(float(obs.age[i]), "male" if obs.male[i] else "female", None, SEASONS[int(obs.season[i])])
             out[i, k] = prior * total
     return out / out.sum(axis=1, keepdims=True)
@@ -335,6 +374,41 @@ def test_posterior_equals_brute_force_on_tiny_world(tiny) -> None:
     fast = posterior(tiny, obs)
     slow = _brute_force(tiny, obs)
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+
+
+def test_presents_with_posterior_equals_brute_force(tiny_presenting) -> None:
+    world = tiny_presenting
+    assert world.problems == ()
+    s = sample_cases(world, 40, seed=17)
+    codes = world.codes
+    flu, measles = s.y == 0, s.y == 2
+    assert (s.written[flu, codes.index("cough")] == PRESENT).all()
+    assert (s.written[measles, codes.index("rash")] == PRESENT).all()
+    cold = s.y == 1
+    assert ((s.written[cold, codes.index("dry_cough")] == PRESENT) | ~np.isnan(s.values[cold, 0])).all()
+    fast = posterior(world, s)
+    slow = _brute_force(world, Observations.from_sample(s))
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)
+
+
+def test_presents_with_frequencies_match_posterior(tiny_presenting) -> None:
+    s = sample_cases(tiny_presenting, 100_000, seed=18)
+    post = posterior(tiny_presenting, s)
+    assert np.isfinite(post).all()
+    p_true = post[np.arange(len(s))[:, None], np.arange(3)[None, :]]
+    hit = s.y[:, None] == np.arange(3)[None, :]
+    for lo, hi in ((0.05, 0.3), (0.3, 0.7), (0.7, 0.95)):
+        sel = (p_true >= lo) & (p_true < hi)
+        n = sel.sum()
+        assert n > 500
+        mean_p = p_true[sel].mean()
+        assert abs(hit[sel].mean() - mean_p) < 4 * math.sqrt(mean_p * (1 - mean_p) / n) + 2e-3
+
+
+def test_presents_with_refuses_findings_set_by_measurements(tiny) -> None:
+    conds = tuple(c.model_copy(update={"presents_with": ("fever",)}) if c.id == "flu" else c for c in TINY_CONDITIONS)
+    world = build_world(TINY_FINDINGS, conds, TINY_META, tiny.params)
+    assert any("flu" in p and "fever" in p and "measurement" in p for p in world.problems)
 
 
 def test_tiny_world_frequencies_match_posterior(tiny) -> None:

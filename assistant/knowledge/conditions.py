@@ -10,7 +10,12 @@ and Chinese/English names and synonyms it carries:
   ``female_fraction``);
 * ``findings`` and ``history``: P(finding recorded | condition), the generative model behind the
   synthetic data and the supporting/opposing explanation; ``vitals``: typical vital-sign
-  distributions.
+  distributions;
+* ``presents_with`` / ``presents_with_measured`` (optional): the reasons a patient with this
+  condition comes at all. Every consultation of the condition records at least one of these findings
+  as present, or one of these measurements (a patient in hypertensive crisis always has the blood
+  pressure taken). The synthetic-data generator keeps only such consultations; the assistant itself
+  never assumes it.
 
 The file's ``meta`` header also carries the background rate of unlisted findings per category and
 the normal vital-sign distributions per age band (:class:`ConditionsMeta`).
@@ -263,6 +268,8 @@ class Condition(Row):
     triage: Triage
     red_flags: tuple[FindingCode, ...] = ()
     vital_red_flags: dict[Measurement, BandedThreshold] = Field(default_factory=dict)
+    presents_with: tuple[FindingCode, ...] = ()
+    presents_with_measured: tuple[VitalSign, ...] = ()
     age_min: float = Field(0.0, ge=0, le=120)
     age_max: float = Field(120.0, ge=0, le=120)
     sex: Sex = "any"
@@ -287,7 +294,7 @@ class Condition(Row):
             raise ValueError(f"repeats the row's own icd10 {info.data['icd10']!r}")
         return v
 
-    @field_validator("red_flags")
+    @field_validator("red_flags", "presents_with", "presents_with_measured")
     @classmethod
     def _flags_distinct(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(v)) != len(v):
@@ -696,4 +703,9 @@ def check(kb: Knowledge) -> list[str]:
         for code in row.red_flags:
             if code not in findings:
                 problems.append(f"{label}: field 'red_flags': unknown finding code {code!r}")
+        for code in row.presents_with:
+            if code not in findings:
+                problems.append(f"{label}: field 'presents_with': unknown finding code {code!r}")
+            elif code not in row.findings and code not in row.history:
+                problems.append(f"{label}: field 'presents_with': {code!r} is not among the row's findings")
     return problems

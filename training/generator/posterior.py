@@ -8,7 +8,8 @@ base's rules), the written vital signs and illness duration, age, sex, pregnancy
     log P(c | obs) = log prior(c | age, sex, pregnancy, season)
                    + Σ_{independent findings f} log P(obs_f | c)                    (naive Bayes)
                    + Σ_{groups G} log Σ_z P(z_G | c) P(obs_G, values_G | z_G, c)    (enumerated)
-                   + Σ_{other variables v} log P(value_v | c)                       + const
+                   + Σ_{other variables v} log P(value_v | c)
+                   - log P(presents_with met | c, age)   (-inf when not met)       + const
 
 with, for a single finding, P(present | c) = p·m+, P(negated | c) = (1-p)·m-(c),
 P(not mentioned | c) = p·(1-m+) + (1-p)·(1-m-(c)); a written value's probability is the normal
@@ -28,7 +29,18 @@ from assistant.features.encode import FINDING_PREFIX, SEASONS, VITAL_PREFIX
 from assistant.features.spec import FeatureSpec
 
 from .sample import MONTH_SEASON, Sample
-from .world import DURATION, NEGATED, PRESENT, UNMENTIONED, Group, World, group_regions, resolve_group
+from .world import (
+    DURATION,
+    NEGATED,
+    PRESENT,
+    UNMENTIONED,
+    Group,
+    World,
+    group_regions,
+    log_presentation_mass,
+    presented,
+    resolve_group,
+)
 
 __all__ = [
     "Observations",
@@ -248,6 +260,9 @@ def log_likelihood(world: World, obs: Observations) -> np.ndarray:
     for vi in range(len(world.variables)):
         if vi not in grouped_vars:
             out += _log_density(world, vi, obs.values[:, vi], band)[:, 0, :]
+    if world.presents is not None:
+        ok = presented(world, obs.written, obs.values)
+        out = np.where(ok, out - log_presentation_mass(world, obs.age), -np.inf)
     if world.log_bp_accept is not None:
         names = [v.name for v in world.variables]
         both = ~np.isnan(obs.values[:, names.index("systolic_bp")]) & ~np.isnan(obs.values[:, names.index("diastolic_bp")])

@@ -17,7 +17,9 @@ Per consultation, in this order (one ``numpy.random.Generator`` seeded once):
    the condition (or the linked finding's state), written at the doctor's precision; the illness
    duration likewise;
 7. what the encoder will report: the mentions, plus the findings the knowledge base's rules derive
-   (``resolve_findings`` of the runtime encoder, on the same values).
+   (``resolve_findings`` of the runtime encoder, on the same values);
+8. a consultation that misses its condition's ``presents_with`` findings and measurements is drawn
+   again from step 4 (the patient would not have come; rejection keeps the model exact).
 
 :func:`sample_condition_cases` draws consultations *of a given condition* from the same model
 (rare classes' "top-up" for training): the patient (date, age, sex, pregnancy) is drawn from its
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import step_values
-from .world import NEGATED, PRESENT, UNMENTIONED, World, group_regions, resolve_group
+from .world import NEGATED, PRESENT, UNMENTIONED, World, group_regions, presented, resolve_group
 
 __all__ = ["MONTH_SEASON", "Sample", "natural_class_prior", "sample_cases", "sample_condition_cases"]
 
@@ -133,6 +135,32 @@ def _chunk(world: World, rng: np.random.Generator, n: int, start: dt.date, end: 
 
 
 def _observe(
+    world: World,
+    rng: np.random.Generator,
+    y: np.ndarray,
+    day: np.ndarray,
+    age: np.ndarray,
+    male: np.ndarray,
+    pregnant: np.ndarray,
+    season: np.ndarray,
+) -> Sample:
+    """Steps 4-7, redrawn for the consultations that miss their condition's ``presents_with``."""
+    out = _observe_once(world, rng, y, day, age, male, pregnant, season)
+    todo = np.flatnonzero(~presented(world, out.written, out.values)[np.arange(len(y)), y])
+    rounds = 0
+    while len(todo):
+        rounds += 1
+        if rounds > 1000:
+            raise RuntimeError("presents_with: a condition almost never shows its presenting findings")
+        redo = _observe_once(world, rng, y[todo], day[todo], age[todo], male[todo], pregnant[todo], season[todo])
+        for f in ("present", "mentions", "written", "values"):
+            getattr(out, f)[todo] = getattr(redo, f)
+        ok = presented(world, redo.written, redo.values)[np.arange(len(todo)), y[todo]]
+        todo = todo[~ok]
+    return out
+
+
+def _observe_once(
     world: World,
     rng: np.random.Generator,
     y: np.ndarray,

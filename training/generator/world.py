@@ -10,6 +10,10 @@ Latent structure (per condition ``c``):
   background rate). Findings linked by ``implies`` (``dry_cough`` → ``cough``) are coherent: a
   specific finding occurs only together with its general one, with the marginal probabilities of the
   list (a general finding is raised to its most likely specific one when the list says less).
+- A condition with ``presents_with`` findings (or ``presents_with_measured`` variables) is only
+  seen with at least one of them written present (or measured): the patient came *because of*
+  them. The sampler redraws the other consultations (rejection), and the posterior divides by
+  ``P(at least one | c)``, which :attr:`World.log_silent` and the recording rates give exactly.
 - Continuous *variables*: the vital signs and the illness duration. A variable *linked* to findings
   (temperature ↔ fever, duration ↔ chronic/acute course) takes its distribution from the first linked
   finding the patient has; others follow the condition's distribution.
@@ -49,6 +53,8 @@ __all__ = [
     "World",
     "build_world",
     "group_regions",
+    "log_presentation_mass",
+    "presented",
     "resolve_group",
     "world_from_knowledge",
 ]
@@ -189,6 +195,9 @@ class World:
     groups: tuple[Group, ...]
     variables: tuple[Variable, ...]
     log_bp_accept: np.ndarray | None = None  # (bands, K): log P(written pulse pressure ok | c)
+    presents: np.ndarray | None = None  # (K, F) bool: ``presents_with`` findings (none: no constraint)
+    presents_measured: np.ndarray | None = None  # (K, V) bool: ``presents_with_measured`` variables
+    log_silent: np.ndarray | None = None  # (S, K): log P(no presents_with finding written | c)
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -572,6 +581,9 @@ def build_world(
         in_group[members] = True
     singles = np.flatnonzero(~in_group)
     log_bp_accept = _bp_acceptance(variables, var_index, params.vitals.min_pulse_pressure, groups)
+    presents, presents_measured, log_silent = _presentations(
+        conditions, index, var_index, direct_parents, rules, p, m_plus, singles, groups, problems
+    )
     # a linked variable whose finding is outside every group cannot happen: links form groups
     return World(
         params=params,
@@ -598,9 +610,85 @@ def build_world(
         groups=tuple(groups),
         variables=tuple(variables),
         log_bp_accept=log_bp_accept,
+        presents=presents,
+        presents_measured=presents_measured,
+        log_silent=log_silent,
         problems=tuple(problems),
         notes=tuple(notes),
     )
+
+
+def _presentations(
+    conditions: Sequence[Condition],
+    index: Mapping[str, int],
+    var_index: Mapping[str, int],
+    direct_parents: Mapping[int, tuple[int, ...]],
+    rules: FindingRules,
+    p: np.ndarray,
+    m_plus: np.ndarray,
+    singles: np.ndarray,
+    groups: Sequence[Group],
+    problems: list[str],
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """The ``presents_with`` constraint compiled (see the module doc); ``None`` when no row has one.
+
+    A finding is written present when it or a more specific finding (one that implies it) is
+    mentioned present, so ``log_silent[s, c]`` is log P(none of the findings nor their specific
+    forms mentioned present | c, stratum s). Findings that a vital sign or the illness duration can
+    set are refused: whether they are written would depend on the measurements too.
+    """
+    if not any(c.presents_with or c.presents_with_measured for c in conditions):
+        return None, None, None
+    S, K, F = p.shape
+    derived = {code for code, _, _ in rules.vital_rules} | {
+        code for code, _, _, _ in rules.duration_rules if code not in rules.never_absent
+    }
+    children: dict[int, list[int]] = {}
+    for i, ps in direct_parents.items():
+        for q in ps:
+            children.setdefault(q, []).append(i)
+    presents = np.zeros((K, F), dtype=bool)
+    measured = np.zeros((K, len(var_index)), dtype=bool)
+    log_silent = np.zeros((S, K))
+    single_set = set(int(i) for i in singles)
+    for k, c in enumerate(conditions):
+        for name in c.presents_with_measured:
+            if name not in var_index:
+                problems.append(f"condition {c.id}: presents_with_measured: {name!r} is not a written measurement")
+            else:
+                measured[k, var_index[name]] = True
+        closure: set[int] = set()
+        todo = []
+        for code in c.presents_with:
+            if code not in index:
+                problems.append(f"condition {c.id}: presents_with: unknown finding {code!r}")
+                continue
+            presents[k, index[code]] = True
+            todo.append(index[code])
+        while todo:
+            i = todo.pop()
+            if i in closure:
+                continue
+            closure.add(i)
+            todo.extend(children.get(i, ()))
+        bad = sorted(code for code in (list(index)[i] for i in closure) if code in derived)
+        if bad:
+            problems.append(
+                f"condition {c.id}: presents_with: {bad} can be set by a measurement or the duration"
+            )
+        silent = np.ones(S)
+        for i in closure & single_set:
+            silent *= 1.0 - p[:, k, i] * m_plus[i]
+        for g in groups:
+            local = [j for j, i in enumerate(g.members) if i in closure]
+            if local:
+                keep = np.ones(len(g.z_bits))
+                for j in local:
+                    keep *= np.where(g.z_bits[:, j], 1.0 - m_plus[g.members[j]], 1.0)
+                silent *= g.pi[:, k, :] @ keep
+        with np.errstate(divide="ignore"):
+            log_silent[:, k] = np.log(silent) if closure else 0.0
+    return presents, measured, log_silent
 
 
 def _bp_acceptance(
@@ -663,6 +751,37 @@ def resolve_group(world: World, group: Group, mentions: np.ndarray, regions: np.
         got = resolve_findings(explicit, vitals, duration, world.rules)
         out[u] = [UNMENTIONED if c not in got else (PRESENT if got[c] else NEGATED) for c in codes]
     return out[inverse.reshape(-1)]
+
+
+def presented(world: World, written: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(n, K) bool: whether each case meets each condition's ``presents_with`` constraint."""
+    n = len(written)
+    if world.presents is None or world.presents_measured is None:
+        return np.ones((n, world.n_conditions), dtype=bool)
+    found = (written == PRESENT).astype(np.int32) @ world.presents.T.astype(np.int32)
+    taken = (~np.isnan(values)).astype(np.int32) @ world.presents_measured.T.astype(np.int32)
+    free = ~world.presents.any(axis=1) & ~world.presents_measured.any(axis=1)
+    return (found > 0) | (taken > 0) | free[None, :]
+
+
+def log_presentation_mass(world: World, age: np.ndarray) -> np.ndarray:
+    """(n, K): log P(a consultation of c meets c's ``presents_with`` constraint | age); 0 without one."""
+    n = len(age)
+    if world.log_silent is None or world.presents_measured is None:
+        return np.zeros((n, world.n_conditions))
+    stratum = world.stratum(age)
+    silent = np.exp(world.log_silent[stratum])  # (n, K)
+    together = world.params.vitals.together
+    names = [v.name for v in world.variables]
+    for k in np.flatnonzero(world.presents_measured.any(axis=1)):
+        leaders = {together.get(names[vi], names[vi]) for vi in np.flatnonzero(world.presents_measured[k])}
+        for name in leaders:
+            silent[:, k] *= 1.0 - step_values(world.variables[names.index(name)].recorded, age)
+    with np.errstate(divide="ignore"):
+        out = np.log1p(-np.minimum(silent, 1.0))
+    free = ~world.presents.any(axis=1) & ~world.presents_measured.any(axis=1)  # type: ignore[union-attr]
+    out[:, free] = 0.0
+    return out
 
 
 def group_regions(world: World, group: Group, values: np.ndarray) -> np.ndarray:
