@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from assistant.assess import default_assistant, models_dir
+from assistant.assess import Assistant, default_assistant, models_dir
 from assistant.errors import InputError, Problem
 from assistant.followup import export_table, indicators, schedule
+from assistant.followup.protocols import load_protocols
 from assistant.followup.risk import RiskScorer, load_risk_scorer
 from assistant.modelpack import ModelPackError, load_pack
 from assistant.records import ResidentIdError, parse_encounter, validate_resident_id
@@ -30,6 +32,7 @@ __all__ = [
     "SAMPLES_DIR",
     "Account",
     "InputError",
+    "ModelPackError",
     "Store",
     "assess",
     "control_over_time",
@@ -39,12 +42,14 @@ __all__ = [
     "export_bytes",
     "finding_names",
     "followup_list",
+    "followup_tables",
     "indicator_table",
     "list_accounts",
     "login",
     "model_cards",
     "open_store",
     "patient_followup",
+    "program_names",
     "read_complaint",
     "record_visit",
     "register_patient",
@@ -52,11 +57,16 @@ __all__ = [
     "save_consultation",
     "search_patients",
     "set_active",
+    "warm_up",
 ]
 
 DATA_ENV = "GP_ASSISTANT_DATA"
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data_samples" / "village"
 CONTROL_PROGRAMS = ("hypertension", "diabetes")
+Tables = tuple[pd.DataFrame, pd.DataFrame]
+"""(patients, visits) as :meth:`Store.followup_tables` returns them."""
+
+_LOADING = threading.Lock()  # the sessions of the app run in threads: load each model once
 
 
 def data_dir() -> Path:
@@ -84,6 +94,12 @@ def login(store: Store, username: str, password: str, now: datetime) -> Account 
 def search_patients(store: Store, who: Account, text: str, now: datetime) -> list[dict[str, Any]]:
     """Patients ``who`` may see matching ``text`` (id, name, phone, resident ID), masked."""
     return [masked(p) for p in store.search_patients(who, text, now, limit=50)]
+
+
+def program_names(lang: str) -> dict[str, str]:
+    """Follow-up program code → name in ``lang`` (the national programs of the protocol tables)."""
+    programs = load_protocols().programs
+    return {code: (p.spec.name_zh if lang == "zh" else p.spec.name_en) for code, p in programs.items()}
 
 
 def resident_id_facts(resident_id: str, on: date) -> dict[str, Any]:
@@ -115,16 +131,45 @@ def read_complaint(text: str) -> tuple[dict[str, bool], dict[str, float]]:
     return dict(parsed.findings), dict(parsed.vitals)
 
 
+def _assistant() -> Assistant:
+    with _LOADING:
+        return default_assistant()
+
+
+def warm_up() -> str | None:
+    """Load the complaint lexicon, the diagnosis model and the follow-up risk model now (each once
+    per process), so that the first consultation of the day does not wait for them. Returns the
+    problem of a diagnosis pack that cannot be loaded, else None (the consultation page then shows
+    that problem when the button is pressed)."""
+    with _LOADING:
+        parse_complaint("发热 fever")
+    _scorer()
+    try:
+        assess(_WARM_UP, date(2026, 1, 1))  # a whole assessment: ONNX, explanations, triage, quality
+    except ModelPackError as exc:
+        return str(exc)
+    return None
+
+
+_WARM_UP: dict[str, Any] = {
+    "patient": {"id": "warm-up", "age_years": 40, "sex": "female"},
+    "complaint": "发热咳嗽3天 fever and cough",
+    "vitals": {"temperature_c": 38.2},
+    "diagnoses": ["J20.9"],
+    "prescriptions": [{"drug": "amoxicillin", "dose_mg": 500, "times_per_day": 3, "days": 5}],
+}
+
+
 def finding_names(lang: str) -> dict[str, str]:
     """Finding code → name in ``lang``, for the editable findings table."""
-    kb = default_assistant().kb
+    kb = _assistant().kb
     return {f.code: (f.name_zh if lang == "zh" else f.name_en) for f in kb.findings}
 
 
 def assess(encounter: Mapping[str, Any], today: date, lang: str = "zh") -> dict[str, Any]:
     """The assessment (CONTRACTS.md §2) of one encounter; :class:`InputError` for bad input."""
     enc = parse_encounter(dict(encounter), default_date=today)
-    return default_assistant().assess([enc], lang=lang)[0]
+    return _assistant().assess([enc], lang=lang)[0]
 
 
 def save_consultation(
@@ -150,12 +195,19 @@ _SCORER: list[RiskScorer | None] = []
 
 
 def _scorer() -> RiskScorer | None:
-    if not _SCORER:
-        try:
-            _SCORER.append(load_risk_scorer())
-        except ModelPackError:
-            _SCORER.append(None)
-    return _SCORER[0]
+    with _LOADING:
+        if not _SCORER:
+            try:
+                _SCORER.append(load_risk_scorer())
+            except ModelPackError:
+                _SCORER.append(None)
+        return _SCORER[0]
+
+
+def followup_tables(store: Store, who: Account, now: datetime) -> Tables:
+    """The patients and visits ``who`` may see (one audit row per patient): read them once per
+    visit of a page and pass them as ``tables=`` to the functions below."""
+    return store.followup_tables(who, now)
 
 
 def followup_list(
@@ -166,9 +218,11 @@ def followup_list(
     lang: str = "zh",
     due_within: int | None = None,
     unmasked: bool = False,
+    tables: Tables | None = None,
 ) -> pd.DataFrame:
-    """The follow-up list of the patients ``who`` may see, most urgent first (masked unless asked)."""
-    patients, visits = store.followup_tables(who, now)
+    """The follow-up list of the patients ``who`` may see, most urgent first (masked unless asked);
+    ``tables`` from :func:`followup_tables` saves reading the store again."""
+    patients, visits = tables if tables is not None else store.followup_tables(who, now)
     as_of = now.date()
     if patients.empty:
         return pd.DataFrame(columns=["patient_id", "name", "village", "doctor", "program", "status",
@@ -179,10 +233,16 @@ def followup_list(
 
 
 def patient_followup(
-    store: Store, who: Account, patient_id: str, now: datetime, lang: str = "zh"
+    store: Store,
+    who: Account,
+    patient_id: str,
+    now: datetime,
+    lang: str = "zh",
+    *,
+    tables: Tables | None = None,
 ) -> pd.DataFrame:
     """The follow-up rows of one patient (status and next date after the latest visit)."""
-    table = followup_list(store, who, now, lang=lang)
+    table = followup_list(store, who, now, lang=lang, tables=tables)
     return table[table["patient_id"] == patient_id].reset_index(drop=True)
 
 
@@ -191,19 +251,23 @@ def record_visit(store: Store, who: Account, visit: Mapping[str, Any], now: date
     return store.add_visit(who, {k: v for k, v in visit.items() if v not in (None, "")}, now)
 
 
-def indicator_table(store: Store, who: Account, now: datetime, by: Sequence[str]) -> pd.DataFrame:
+def indicator_table(
+    store: Store, who: Account, now: datetime, by: Sequence[str], *, tables: Tables | None = None
+) -> pd.DataFrame:
     """Management and control rates grouped by ``by`` (program, village, doctor)."""
-    patients, visits = store.followup_tables(who, now)
+    patients, visits = tables if tables is not None else store.followup_tables(who, now)
     as_of = now.date()
     if patients.empty:
         return pd.DataFrame()
     return indicators(patients, visits, as_of, by=list(by))
 
 
-def control_over_time(store: Store, who: Account, now: datetime, months: int = 12) -> pd.DataFrame:
+def control_over_time(
+    store: Store, who: Account, now: datetime, months: int = 12, *, tables: Tables | None = None
+) -> pd.DataFrame:
     """Control rate (hypertension, diabetes) at the end of each of the last ``months`` months:
     rows ``month``, ``program``, ``control_rate`` (year-to-date, as the indicator is defined)."""
-    patients, visits = store.followup_tables(who, now)
+    patients, visits = tables if tables is not None else store.followup_tables(who, now)
     as_of = now.date()
     rows: list[dict[str, Any]] = []
     if patients.empty:

@@ -14,7 +14,7 @@ import streamlit as st
 if __package__ in (None, ""):  # run as a script by streamlit: make `app` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import facade, ui  # noqa: E402
+from app import ui  # noqa: E402  (light: the facade is imported once the sign-in form is drawn)
 from app.i18n import t  # noqa: E402
 
 _PAGES = Path(__file__).resolve().parent / "pages"
@@ -28,12 +28,16 @@ def _login() -> None:
         password = st.text_input(ui.tr("password"), type="password", key="login_password")
         submitted = st.form_submit_button(ui.tr("login"))
     if submitted:
+        from app import facade
+
         who = facade.login(ui.store(), username.strip(), password, ui.now())
         if who is None:
             st.error(ui.tr("login_failed"))
         else:
+            ui.forget()
             st.session_state["user"] = who
             st.rerun()
+    ui.warm_up()  # the form is on screen: load the store and the models while the user types
 
 
 def _sidebar() -> None:
@@ -47,6 +51,7 @@ def _sidebar() -> None:
             st.caption(f"{ui.tr('signed_in_as')}: {who.display_name or who.username} "
                        f"({ui.tr('role_' + who.role)})")  # fmt: skip
             if st.button(ui.tr("logout"), key="logout"):
+                ui.forget()
                 st.session_state.pop("user", None)
                 st.rerun()
 
@@ -64,7 +69,11 @@ def main() -> None:
             if who.role in roles
         ]
         nav = st.navigation(pages)
-    nav.run()
+    ui.enter_page(nav.url_path)
+    try:
+        nav.run()
+    except PermissionError as exc:  # the data layer refused (e.g. the account was disabled meanwhile)
+        st.error(f"{ui.tr('no_permission')}: {exc}")
 
 
 main()

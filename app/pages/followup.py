@@ -15,7 +15,12 @@ store, lang, tr = ui.store(), ui.lang(), ui.tr
 st.header(tr("page_followup"))
 
 today = ui.today()
-table = facade.followup_list(store, who, ui.now(), lang=lang)
+# The store is read (and each patient's read audited) once per visit of the page and after a
+# recorded visit, not on every rerun.
+tables = ui.cached("fu_tables", lambda: facade.followup_tables(store, who, ui.now()), today)
+table = ui.cached(
+    "fu_list", lambda: facade.followup_list(store, who, ui.now(), lang=lang, tables=tables), today, lang
+)
 COLS = ["patient_id", "name", "village", "program", "status", "last_visit", "due_date", "days_overdue", "risk",
         "reason"]  # fmt: skip
 week_end = today + timedelta(days=6 - today.weekday())
@@ -33,36 +38,58 @@ else:
 with st.expander(f"{tr('all_tasks')} ({len(table)})"):
     st.dataframe(table[COLS] if len(table) else table, hide_index=True, width="stretch")
 
+
+def _save_visit() -> None:
+    """The form's callback: record the visit before the page reruns, so the lists above and the
+    patient's new status are computed once, from the store as it now is."""
+    ss = st.session_state
+    pid = ss.get("fu_patient")
+    visit = {
+        "patient_id": pid, "date": (ss.get("fu_date") or ui.today()).isoformat(), "program": ss.get("fu_program"),
+        "systolic_bp": ss.get("fu_sbp"), "diastolic_bp": ss.get("fu_dbp"), "heart_rate": ss.get("fu_hr"),
+        "fasting_glucose_mmol_l": ss.get("fu_glucose"), "danger_signs": ss.get("fu_danger", ""),
+        "adverse_reaction": int(bool(ss.get("fu_adverse"))), "new_complication": int(bool(ss.get("fu_complication"))),
+        "referred": int(bool(ss.get("fu_referred"))),
+    }  # fmt: skip
+    try:
+        facade.record_visit(store, who, visit, ui.now())
+    except (facade.InputError, PermissionError, KeyError) as exc:
+        ss["fu_result"] = ("error", pid, str(exc))
+    else:
+        ui.forget("fu_")
+        ss["fu_result"] = ("saved", pid, "")
+
+
 if who.role in ("village_doctor", "admin") and len(table):
     st.subheader(tr("record_visit"))
     labels = {pid: f"{pid} {name}" for pid, name in zip(table["patient_id"], table["name"], strict=True)}
-    pid = st.selectbox(tr("patient"), list(labels), format_func=labels.get, key="fu_patient")
-    programs = sorted(table.loc[table["patient_id"] == pid, "program"].unique())
+    pid = st.selectbox(tr("patient"), list(labels), format_func=lambda p: labels.get(p, p), key="fu_patient")
+    current = table[table["patient_id"] == pid]
+    programs = sorted(current["program"].unique())
+    with st.container(key="fu_current"):  # where the chosen patient stands now
+        for _, task in current.iterrows():
+            st.caption(f"{pid} · {task['program']}: {task['status']} · {tr('last_visit')} "
+                       f"{str(task['last_visit'] or '-')[:10]} · {tr('due_date')} {task['due_date']}")  # fmt: skip
     with st.form("fu_visit"):
-        program = st.selectbox(tr("program"), programs, key="fu_program")
+        st.selectbox(tr("program"), programs, key="fu_program")
         c1, c2, c3, c4 = st.columns(4)
-        day = c1.date_input(tr("visit_date"), value=today, max_value=today, key="fu_date")
-        sbp = c2.number_input(tr("systolic_bp"), value=None, step=1.0, key="fu_sbp")
-        dbp = c3.number_input(tr("diastolic_bp"), value=None, step=1.0, key="fu_dbp")
-        hr = c4.number_input(tr("heart_rate"), value=None, step=1.0, key="fu_hr")
-        glucose = c1.number_input(tr("fasting_glucose"), value=None, step=0.1, key="fu_glucose")
-        danger = c2.text_input(tr("danger_signs"), key="fu_danger")
-        adverse = c3.checkbox(tr("adverse_reaction"), key="fu_adverse")
-        complication = c4.checkbox(tr("new_complication"), key="fu_complication")
-        referred = c4.checkbox(tr("referred"), key="fu_referred")
-        submitted = st.form_submit_button(tr("save_visit"))
-    if submitted:
-        visit = {
-            "patient_id": pid, "date": day.isoformat(), "program": program, "systolic_bp": sbp,
-            "diastolic_bp": dbp, "heart_rate": hr, "fasting_glucose_mmol_l": glucose, "danger_signs": danger,
-            "adverse_reaction": int(adverse), "new_complication": int(complication), "referred": int(referred),
-        }  # fmt: skip
-        try:
-            facade.record_visit(store, who, visit, ui.now())
-        except (facade.InputError, PermissionError) as exc:
-            st.error(str(exc))
+        c1.date_input(tr("visit_date"), value=today, max_value=today, key="fu_date")
+        c2.number_input(tr("systolic_bp"), value=None, step=1.0, key="fu_sbp")
+        c3.number_input(tr("diastolic_bp"), value=None, step=1.0, key="fu_dbp")
+        c4.number_input(tr("heart_rate"), value=None, step=1.0, key="fu_hr")
+        c1.number_input(tr("fasting_glucose"), value=None, step=0.1, key="fu_glucose")
+        c2.text_input(tr("danger_signs"), key="fu_danger")
+        c3.checkbox(tr("adverse_reaction"), key="fu_adverse")
+        c4.checkbox(tr("new_complication"), key="fu_complication")
+        c4.checkbox(tr("referred"), key="fu_referred")
+        st.form_submit_button(tr("save_visit"), on_click=_save_visit, key="fu_save")
+    result = st.session_state.pop("fu_result", None)
+    if result is not None:
+        kind, saved_pid, message = result
+        if kind == "error":
+            st.error(message)
         else:
-            after = facade.patient_followup(store, who, pid, ui.now(), lang=lang)
-            st.success(tr("visit_saved"))
-            st.dataframe(after[["program", "status", "last_visit", "due_date", "reason"]], hide_index=True,
-                         key="fu_after")  # fmt: skip
+            after = table[table["patient_id"] == saved_pid]
+            with st.container(key="fu_after"):
+                st.success(tr("visit_saved"))
+                st.table(after[["program", "status", "last_visit", "due_date", "reason"]], hide_index=True)

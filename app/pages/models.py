@@ -10,7 +10,7 @@ from app import facade, ui
 ui.require("models")
 tr = ui.tr
 st.header(tr("page_models"))
-cards = facade.model_cards()
+cards = ui.cached("models_cards", facade.model_cards)  # each pack's sha256 is checked once per visit
 if not cards:
     st.info(tr("no_models"))
 for card in cards:
