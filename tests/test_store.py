@@ -182,6 +182,20 @@ def test_public_health_reads_their_township_and_changes_nothing(store: Store) ->
     assert "X1" in {p["patient_id"] for p in store.search_patients(ADMIN, "X1", NOW)}
 
 
+def test_a_walk_in_patient_without_a_program_is_stored_but_not_followed_up(store: Store) -> None:
+    good = rid("34122219900215123")
+    walk_in = {"patient_id": "W1", "name": "路过", "village": "李家村", "programs": "", "resident_id": good}
+    store.upsert_patient(LIJIA, walk_in, NOW)
+    saved = store.get_patient(LIJIA, "W1", NOW)
+    assert saved["programs"] == "" and saved["birth_date"] == "1990-02-15"
+    pats, _ = store.followup_tables(LIJIA, NOW)
+    assert "W1" not in set(pats["patient_id"]) and len(pats) > 0
+    # still checked like everyone else: a wrong resident ID is refused
+    with pytest.raises(InputError) as err:
+        store.upsert_patient(LIJIA, {**walk_in, "patient_id": "W2", "resident_id": good[:-1] + "X"}, NOW)
+    assert [p.field for p in err.value.problems] == ["resident_id"]
+
+
 def test_a_forged_account_object_grants_nothing(store: Store) -> None:
     forged = Account("doctor1", "admin")  # role claimed by the caller; the database says village doctor
     with pytest.raises(PermissionError):

@@ -40,6 +40,9 @@ __all__ = [
 
 PATIENT_FIELDS: tuple[str, ...] = (*PATIENT_COLUMNS, *PATIENT_OPTIONAL_COLUMNS, "township")
 VISIT_FIELDS: tuple[str, ...] = (*VISIT_COLUMNS, *VISIT_OPTIONAL_COLUMNS)
+#: Program the checks use in place of none for a walk-in patient (any program: the checks of a
+#: patient row do not depend on which).
+WALK_IN_CHECK_PROGRAM = "hypertension"
 _VISIT_NUMBERS = ("systolic_bp", "diastolic_bp", "fasting_glucose_mmol_l", "heart_rate", "temperature_c")
 _VISIT_INTS = ("adverse_reaction", "new_complication", "referred", "danger_grade")
 
@@ -149,7 +152,8 @@ def check_patient(patient: Mapping[str, Any], today: date) -> dict[str, Any]:
     """The record as the store keeps it, or :class:`InputError` naming each bad field.
 
     Everything the follow-up validation reports is refused here (a form can be corrected, unlike a
-    file), including an enrolment date after ``today`` and an invalid resident ID.
+    file), including an enrolment date after ``today`` and an invalid resident ID. ``programs`` may
+    be empty: a walk-in patient seen for an acute illness.
     """
     problems: list[Problem] = []
     unknown = sorted(set(patient) - set(PATIENT_FIELDS))
@@ -163,11 +167,17 @@ def check_patient(patient: Mapping[str, Any], today: date) -> dict[str, Any]:
         problems.append(Problem("village", "required: the patient's village / 必填：患者所在村"))
     if problems:
         raise InputError(problems)
-    data = validate(_patient_frame([patient]), _empty_visits(), today)
+    # a walk-in patient (no follow-up program) is checked like an enrolled one and stored without
+    # programs; the follow-up lists leave such patients out
+    walk_in = not _cell(patient.get("programs")).strip()
+    checked = {**patient, "programs": WALK_IN_CHECK_PROGRAM} if walk_in else patient
+    data = validate(_patient_frame([checked]), _empty_visits(), today)
     if data.problems:
         raise _refuse(data.problems)
     (record,) = patient_records(data)
     del record[LINE]
+    if walk_in:
+        record["programs"] = ""
     record["township"] = _cell(patient.get("township")).strip()
     return record
 

@@ -591,12 +591,13 @@ class Store:
         where, args = self._scope_sql(who)
         pwhere, _ = self._scope_sql(who, "p.")
         with self._lock:
+            # walk-in patients (no program) are not followed up
             pats = self._conn.execute(
-                f"SELECT * FROM patients WHERE {where} ORDER BY patient_id", args
+                f"SELECT * FROM patients WHERE ({where}) AND programs <> '' ORDER BY patient_id", args
             ).fetchall()
             vis = self._conn.execute(
-                f"SELECT v.* FROM visits v JOIN patients p USING (patient_id) WHERE {pwhere} "
-                "ORDER BY v.patient_id, v.date, v.program",
+                f"SELECT v.* FROM visits v JOIN patients p USING (patient_id) WHERE ({pwhere}) "
+                "AND p.programs <> '' ORDER BY v.patient_id, v.date, v.program",
                 args,
             ).fetchall()
         with self._tx() as conn:
