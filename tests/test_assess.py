@@ -77,6 +77,26 @@ def test_emergencies_are_urgent(assistant: Assistant, record: dict) -> None:
     assert out["triage"]["reasons"]
 
 
+EMERGENCY_VIGNETTES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "emergency_vignettes.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+@pytest.mark.parametrize("vignette", EMERGENCY_VIGNETTES, ids=[v["id"] for v in EMERGENCY_VIGNETTES])
+def test_emergency_vignettes_are_never_below_urgent(assistant: Assistant, vignette: dict) -> None:
+    """30 emergencies written as doctors write them (zh and en), one or two per urgent condition,
+    written before the triage rules and the model were checked against them."""
+    out = _assess(assistant, vignette["record"], lang="en")
+    assert out["triage"]["level"] == "urgent", (vignette["id"], out["triage"], out["suggestions"][:3])
+
+
+def test_emergency_vignettes_cover_every_urgent_condition() -> None:
+    urgent = {c.id for c in load_knowledge().conditions if c.triage == "urgent"}
+    assert {v["condition"] for v in EMERGENCY_VIGNETTES} == urgent
+
+
 def test_nothing_understood_is_uncertain_and_not_managed(assistant: Assistant) -> None:
     out = _assess(assistant, {"patient": {"age_years": 40, "sex": "male"}, "complaint": "来开药"})
     assert out["uncertain"] is True
