@@ -223,6 +223,8 @@ class QuantityReader:
         self._bp_unit_only = re.compile(rf"(?<![\d./]){_NUM}\s*/\s*{_NUM2}\s*(?P<u>mmhg|mm\s*hg|kpa)")
         rel = sorted(relative_times, key=len, reverse=True)
         self._relative = dict(relative_times)
+        # a substring test (spaces removed) tells whether the alternation below needs to run
+        self._relative_keys = tuple(sorted({_SPACES.sub("", w.lower()) for w in rel if w.strip()}))
         if rel:
             alts = []
             for w in rel:
@@ -375,7 +377,8 @@ class QuantityReader:
             add(float(m.group("num")) * unit, m.start(), m.end())
         for m in _EN_DURATION.finditer(norm):
             add(self._en_days(m, norm), m.start(), m.end())
-        if self._relative_re is not None:
+        squeezed = _SPACES.sub("", norm)
+        if self._relative_re is not None and any(k in squeezed for k in self._relative_keys):
             for m in self._relative_re.finditer(norm):
                 key = re.sub(r"\s+", " ", m.group())
                 add(self._relative.get(key), m.start(), m.end(), relative=True)
