@@ -97,6 +97,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     # follow-up
     "due_this_week": ("本周到期", "Due this week"),
     "overdue": ("已逾期", "Overdue"),
+    "status_urgent_referral": ("紧急转诊", "Urgent referral"),
+    "status_refer": ("需转诊", "Refer"),
+    "status_uncontrolled": ("控制不满意", "Not controlled"),
+    "status_no_visit": ("尚无随访", "No visit yet"),
+    "status_controlled": ("控制满意", "Controlled"),
     "all_tasks": ("全部随访任务", "All follow-up tasks"),
     "record_visit": ("记录随访", "Record a follow-up visit"),
     "program": ("项目", "Program"),

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from app.i18n import t
 from assistant.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,9 +151,9 @@ def test_a_day_at_the_clinic_in_a_real_browser(
     # ---- follow-up: record a visit, see the new status and next date at once
     drv.open_page(page, "followup", ".st-key-fu_patient")
     drv.choose(page, "fu_patient", FOLLOWUP_PATIENT)
-    page.locator(".st-key-fu_current").filter(has_text=f"{FOLLOWUP_PATIENT} · hypertension").wait_for()
+    page.locator(".st-key-fu_current").filter(has_text=f"{FOLLOWUP_PATIENT} · 高血压").wait_for()
     drv.wait_idle(page)
-    drv.choose(page, "fu_program", "hypertension")
+    drv.choose(page, "fu_program", "高血压")
     page.locator(".st-key-fu_sbp input").fill("150")
     page.locator(".st-key-fu_dbp input").fill("96")
     page.locator(".st-key-fu_save button").click()
@@ -162,8 +163,9 @@ def test_a_day_at_the_clinic_in_a_real_browser(
     row = _cells(after.locator("table tbody tr").first)
     header = [h.strip() for h in after.locator("table thead th").all_inner_texts()]
     shown = dict(zip(header, row, strict=False))
-    assert shown["program"] == "hypertension"
-    assert shown["status"] in ("uncontrolled", "refer")  # 150/96 is off target
+    assert shown["program"] == "高血压"  # programs and statuses in the page's language (Chinese)
+    status_label = {t(f"status_{s}", "zh"): s for s in STATUSES}
+    assert status_label[shown["status"]] in ("uncontrolled", "refer")  # 150/96 is off target
     assert shown["last_visit"].startswith(today.isoformat())
     next_date = date.fromisoformat(shown["due_date"][:10])
     assert today <= next_date <= today + timedelta(days=21)  # see again within two weeks (a working day)
@@ -188,7 +190,7 @@ def test_a_day_at_the_clinic_in_a_real_browser(
     _masked_everywhere(csv_text)
     visited = [r for r in listed if r["patient_id"] == FOLLOWUP_PATIENT and r["program"] == "hypertension"]
     assert visited and visited[0]["last_visit"].startswith(today.isoformat())
-    assert visited[0]["status"] == shown["status"]
+    assert visited[0]["status"] == status_label[shown["status"]]  # the export keeps the codes
     assert {r["status"] for r in listed} <= STATUSES
 
     with page.expect_download() as info:

@@ -23,20 +23,31 @@ table = ui.cached(
 )
 COLS = ["patient_id", "name", "village", "program", "status", "last_visit", "due_date", "days_overdue", "risk",
         "reason"]  # fmt: skip
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows as the user reads them: status and program in the page's language."""
+    out = frame.copy()
+    if len(out):
+        names = facade.program_names(lang)
+        out["status"] = [tr(f"status_{s}") if s else s for s in out["status"]]
+        out["program"] = [names.get(p, p) for p in out["program"]]
+    return out
+
+
 week_end = today + timedelta(days=6 - today.weekday())
 due = pd.to_datetime(table["due_date"]).dt.date if len(table) else pd.Series(dtype=object)
 overdue = table[table["days_overdue"] > 0] if len(table) else table
 this_week = table[(table["days_overdue"] <= 0) & (due <= week_end)] if len(table) else table
 
 st.subheader(f"{tr('overdue')} ({len(overdue)})")
-st.dataframe(overdue[COLS], hide_index=True, width="stretch", key="fu_overdue")
+st.dataframe(_shown(overdue[COLS]), hide_index=True, width="stretch", key="fu_overdue")
 st.subheader(f"{tr('due_this_week')} ({len(this_week)})")
 if this_week.empty:
     st.info(tr("nothing_due"))
 else:
-    st.dataframe(this_week[COLS], hide_index=True, width="stretch", key="fu_week")
+    st.dataframe(_shown(this_week[COLS]), hide_index=True, width="stretch", key="fu_week")
 with st.expander(f"{tr('all_tasks')} ({len(table)})"):
-    st.dataframe(table[COLS] if len(table) else table, hide_index=True, width="stretch")
+    st.dataframe(_shown(table[COLS]) if len(table) else table, hide_index=True, width="stretch")
 
 
 def _save_visit() -> None:
@@ -68,10 +79,12 @@ if who.role in ("village_doctor", "admin") and len(table):
     programs = sorted(current["program"].unique())
     with st.container(key="fu_current"):  # where the chosen patient stands now
         for _, task in current.iterrows():
-            st.caption(f"{pid} · {task['program']}: {task['status']} · {tr('last_visit')} "
+            st.caption(f"{pid} · {facade.program_names(lang).get(task['program'], task['program'])}: "
+                       f"{tr('status_' + task['status'])} · {tr('last_visit')} "
                        f"{str(task['last_visit'] or '-')[:10]} · {tr('due_date')} {task['due_date']}")  # fmt: skip
     with st.form("fu_visit"):
-        st.selectbox(tr("program"), programs, key="fu_program")
+        program_names = facade.program_names(lang)
+        st.selectbox(tr("program"), programs, format_func=lambda p: program_names.get(p, p), key="fu_program")
         c1, c2, c3, c4 = st.columns(4)
         c1.date_input(tr("visit_date"), value=today, max_value=today, key="fu_date")
         c2.number_input(tr("systolic_bp"), value=None, step=1.0, key="fu_sbp")
@@ -92,4 +105,4 @@ if who.role in ("village_doctor", "admin") and len(table):
             after = table[table["patient_id"] == saved_pid]
             with st.container(key="fu_after"):
                 st.success(tr("visit_saved"))
-                st.table(after[["program", "status", "last_visit", "due_date", "reason"]], hide_index=True)
+                st.table(_shown(after[["program", "status", "last_visit", "due_date", "reason"]]), hide_index=True)
