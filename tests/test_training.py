@@ -14,7 +14,7 @@ from assistant.modelpack import load_pack
 from training.calibrate import choose_calibration, fit_temperature, softmax
 from training.config import TrainConfig
 from training.export import convert_trees, onnx_logits, to_onnx
-from training.fit import raw_logits
+from training.fit import raw_logits, soft_label_rows
 from training.metrics import (
     brier_score,
     evaluate,
@@ -259,3 +259,33 @@ def test_size_limit_refuses_an_oversized_model(world) -> None:
     data = toy_training_set(world, 2000, seed=9)
     with pytest.raises(ExportError, match=r"above the 0.001 MB limit .*lower max_rounds"):
         train_model(data, created=DAY, config=TrainConfig(max_rounds=20, max_onnx_mb=0.001), track=False)
+
+
+def test_soft_label_rows_weigh_each_row_by_its_posterior() -> None:
+    X = np.arange(8, dtype=np.float32).reshape(4, 2)
+    y = np.array([0, 1, 2, 0])
+    post = np.array([
+        [0.7, 0.295, 0.005],  # the 0.005 class is dropped, the rest renormalised
+        [0.0, 1.0, 0.0],
+        [np.nan, np.nan, np.nan],  # no posterior: the hard label
+        [0.34, 0.33, 0.33],
+    ])  # fmt: skip
+    Xr, yr, w = soft_label_rows(X, y, post, 0.01)
+    assert yr.tolist() == [0, 1, 1, 2, 0, 1, 2]
+    np.testing.assert_allclose(w, [0.7 / 0.995, 0.295 / 0.995, 1.0, 1.0, 0.34, 0.33, 0.33])
+    assert Xr[:, 0].tolist() == [0, 0, 2, 4, 6, 6, 6]
+    # every original row carries total weight 1
+    np.testing.assert_allclose(np.bincount(Xr[:, 0].astype(int) // 2, weights=w), 1.0)
+
+
+def test_soft_labels_need_no_prior_correction_and_beat_hard_labels(world) -> None:
+    """On the toy world, training on the exact posterior lands closer to the Bayes-optimal
+    predictor than training on the drawn labels (same rows, same settings)."""
+    data = toy_training_set(world, 6000, seed=5)
+    common = dict(max_rounds=60, learning_rate=0.1, parity_rows=500, parity_nan_rows=100)
+    hard = train_model(
+        data, created=dt.date(2026, 1, 1), config=TrainConfig(soft_labels=False, **common), track=False
+    )
+    soft = train_model(data, created=dt.date(2026, 1, 1), config=TrainConfig(**common), track=False)
+    tv = [r.metrics["test"]["bayes"]["mean_tv_distance"] for r in (hard, soft)]
+    assert tv[1] < tv[0], tv

@@ -89,6 +89,13 @@ def render_card(
         f"- LightGBM, engine `{t.get('engine')}`, best iteration {t.get('best_iteration')} of "
         f"{t.get('rounds_trained')} trained, {_f(t.get('seconds', 0.0), 1)} s",
         f"- parameters: `{t.get('params')}`",
+        f"- targets: {t.get('targets', 'hard labels')}"
+        + (
+            " (the generator knows P(condition | what was written) exactly; training on it instead of "
+            "one drawn label per case gives far less noisy targets, and no prior correction is needed)"
+            if str(t.get("targets", "")).startswith("soft")
+            else ""
+        ),
         f"- calibration: {manifest.calibration.method}"
         + (
             f" (T = {manifest.calibration.temperature:.4f})"

@@ -17,7 +17,7 @@ import numpy as np
 from .calibrate import log_softmax
 from .config import TrainConfig
 
-__all__ = ["FitResult", "fit_dask", "fit_local", "raw_logits", "validation_curve"]
+__all__ = ["FitResult", "fit_dask", "fit_local", "raw_logits", "soft_label_rows", "validation_curve"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,26 @@ def raw_logits(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
     return raw
 
 
+def soft_label_rows(
+    X: np.ndarray, y: np.ndarray, posterior: np.ndarray, min_prob: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows for training on soft labels: each row once per class with ``posterior >= min_prob``,
+    weighted by that probability renormalised over the kept classes (a row whose posterior is not
+    a distribution keeps its hard label). Minimising LightGBM's weighted multiclass log-loss on
+    them is minimising the cross-entropy to the posterior, whose minimiser is the posterior itself
+    wherever rows are: far less noisy targets than one drawn label per row."""
+    post = np.array(posterior, dtype=np.float64, copy=True)
+    bad = ~np.isfinite(post).all(axis=1) | (np.abs(post.sum(axis=1) - 1) > 1e-6)
+    post[bad] = 0.0
+    post[bad, np.asarray(y)[bad]] = 1.0
+    keep = post >= min_prob
+    keep[np.arange(len(post)), post.argmax(axis=1)] = True  # never drop a row entirely
+    kept = np.where(keep, post, 0.0)
+    rows, cls = np.nonzero(keep)
+    w = kept[rows, cls] / kept.sum(axis=1)[rows]
+    return X[rows], cls.astype(np.asarray(y).dtype), w
+
+
 def _cut(booster: lgb.Booster, best: int) -> lgb.Booster:
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
 
@@ -56,11 +76,12 @@ def fit_local(
     y_valid: np.ndarray,
     n_classes: int,
     config: TrainConfig,
+    weight: np.ndarray | None = None,
 ) -> FitResult:
-    """``lightgbm.train`` with early stopping on the validation split."""
+    """``lightgbm.train`` with early stopping on the validation split (``weight``: per training row)."""
     start = time.perf_counter()
     params = config.lgb_params(n_classes)
-    dtrain = lgb.Dataset(X_train, label=y_train, free_raw_data=True)
+    dtrain = lgb.Dataset(X_train, label=y_train, weight=weight, free_raw_data=True)
     dvalid = lgb.Dataset(X_valid, label=y_valid, reference=dtrain)
     evals: dict[str, dict[str, list[float]]] = {}
     booster = lgb.train(
@@ -118,6 +139,7 @@ def fit_dask(
     *,
     scheduler: str | None = None,
     n_workers: int = 2,
+    weight: np.ndarray | None = None,
 ) -> FitResult:
     """Train with ``lightgbm.dask.DaskLGBMClassifier`` on a Dask cluster.
 
@@ -151,6 +173,7 @@ def fit_dask(
         chunk = max(1, math.ceil(len(y_train) / workers))
         dX = da.from_array(np.ascontiguousarray(X_train, dtype=np.float32), chunks=(chunk, X_train.shape[1]))
         dy = da.from_array(np.asarray(y_train), chunks=(chunk,))
+        dw = None if weight is None else da.from_array(np.asarray(weight, dtype=np.float64), chunks=(chunk,))
         model = lgb.DaskLGBMClassifier(
             client=client,
             n_estimators=config.max_rounds,
@@ -162,7 +185,7 @@ def fit_dask(
         with warnings.catch_warnings():
             # the sklearn wrapper always passes n_jobs, which lightgbm.dask replaces by the worker threads
             warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-            model.fit(dX, dy)
+            model.fit(dX, dy, sample_weight=dw)
         booster = model.booster_
     finally:
         client.close()

@@ -26,7 +26,7 @@ from .card import render_card
 from .config import TrainConfig
 from .dataset import TrainingSet
 from .export import INPUT_NAME, OUTPUT_NAME, ExportError, assemble, convert_trees, onnx_logits
-from .fit import FitResult, fit_dask, fit_local
+from .fit import FitResult, fit_dask, fit_local, soft_label_rows
 from .metrics import evaluate, expected_calibration_error, flatten_metrics, log_loss, top_k_accuracy
 from .parity import ParityReport, check_parity
 from .split import Split, stratified_split
@@ -97,9 +97,20 @@ def train_model(
         min_per_class=config.min_cases_per_class,
         train_only=data.train_only,
     )
-    bias = data.log_bias_for(split.train)
-    args = (X[split.train], y[split.train], X[split.valid], y[split.valid], k, config)
-    fit = fit_local(*args) if engine == "local" else fit_dask(*args, scheduler=scheduler)
+    soft = config.soft_labels and data.bayes_posterior is not None
+    if soft:
+        # the soft labels are the natural posterior itself, so no prior correction is needed
+        assert data.bayes_posterior is not None
+        bias = None
+        X_fit, y_fit, w_fit = soft_label_rows(
+            X[split.train], y[split.train], data.bayes_posterior[split.train], config.soft_label_min
+        )
+    else:
+        bias = data.log_bias_for(split.train)
+        X_fit, y_fit, w_fit = X[split.train], y[split.train], None
+    args = (X_fit, y_fit, X[split.valid], y[split.valid], k, config)
+    fit = fit_local(*args, weight=w_fit) if engine == "local" else fit_dask(*args, scheduler=scheduler, weight=w_fit)
+    del X_fit, y_fit, w_fit
 
     lap("split_and_fit")
     # Score the held-out splits with onnxruntime (much faster than LightGBM's predict for many
@@ -166,6 +177,10 @@ def train_model(
         "seconds": round(fit.seconds, 2),
         "rows": len(data),
         "train_only_rows": data.n_train_only,
+        "targets": (
+            f"soft labels: the exact posterior, classes with P >= {config.soft_label_min:g}"
+            if soft else "hard labels"
+        ),
         "split": split.sizes(),
         "params": config.lgb_params(k) | {"max_rounds": config.max_rounds},
         "source": data.source,
