@@ -32,8 +32,11 @@ MIN_SUGGESTIONS = 5
 # Chosen with bench/bench_avey.py and generated cases: 0.5 marks about half of the vignettes outside
 # the coverage list uncertain while leaving about one generated (in-scope) case in nine uncertain.
 CONFIDENT_TOP = 0.5
-# Conditions at or above this probability take part in triage (their own level and red flags).
-TRIAGE_MIN_PROBABILITY = 0.01
+# Conditions at or above this probability take part in triage (their own level and red flags). It is
+# no higher than triage_rules.yaml's urgent threshold (0.5%): an emergency the model cannot put below
+# 1 in 200 is not ruled out in a village clinic (2026-11: urgent recall 0.989 at 1%, 0.993 at 0.5%
+# on 2,200 generated emergencies, for 0.3 points more village-managed cases sent urgent).
+TRIAGE_MIN_PROBABILITY = 0.005
 # Share of the patient's present symptoms and signs the top suggestions must account for.
 MIN_EXPLAINED = 0.5
 # Kind of implausible value (assistant.records) that is left out of triage.

@@ -156,7 +156,7 @@ def assign_triage(
         reasons.append(Reason(rule.id, rule.level, rule.reason_zh.format(value=value), rule.reason_en.format(value=value)))
 
     for cond, p in suggestions:
-        pct = f"{p:.0%}"
+        pct = f"{p:.0%}" if p >= 0.01 else "<1%"
         if cond.triage == "urgent" and p >= policy.urgent_probability:
             reasons.append(
                 Reason(f"tr.condition.{cond.id}", "urgent", f"不能排除{cond.name_zh}（{pct}），需急诊处理",
