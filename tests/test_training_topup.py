@@ -32,7 +32,9 @@ from training.split import stratified_split
 from training.toy import make_toy_world, toy_training_set
 
 DAY = dt.date(2026, 3, 1)
-FAST = TrainConfig(max_rounds=120, parity_rows=2000, parity_nan_rows=1000)
+# The prior correction is the path for tables without a posterior (a data scientist's own data); the
+# toy data carry one, so soft labels are switched off to test it.
+FAST = TrainConfig(max_rounds=120, learning_rate=0.08, parity_rows=2000, parity_nan_rows=1000, soft_labels=False)
 RARE = (4, 5)
 TOP_UP = 400
 
@@ -151,6 +153,19 @@ def test_top_up_rows_only_train_and_bias_recorded(toy) -> None:
         assert bias[data.labels[k].id] < -1.0  # a strong correction: far more rows than natural
     assert result.manifest.training["train_only_rows"] == data.n_train_only
     assert "prior correction" in result.card and data.labels[RARE[0]].id in result.card
+
+
+def test_soft_labels_keep_the_natural_prior_without_a_bias(toy) -> None:
+    """Trained on the posterior (soft labels), the topped-up rows only add coverage: the model needs
+    no per-class bias and its rare-class probabilities still match the natural frequencies."""
+    _, data, _, fresh = toy
+    result = train_model(data, created=DAY, config=FAST.with_(soft_labels=True), track=False)
+    assert "prior_correction" not in result.metrics
+    assert "class_log_bias" not in result.metrics["calibration"]
+    proba = _onnx_proba(result.onnx_bytes, fresh.X)
+    for k in RARE:
+        assert proba[:, k].mean() == pytest.approx(fresh.posterior[:, k].mean(), rel=0.25)
+    assert log_loss(proba, fresh.y) < log_loss(fresh.posterior, fresh.y) + 0.05
 
 
 def test_corrected_model_is_calibrated_on_natural_data_and_close_to_bayes(toy) -> None:

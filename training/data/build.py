@@ -181,7 +181,7 @@ def generate_training_set(
         train_only = np.arange(len(sample)) >= n
         source += (
             f" + {int(extra.sum())} train-only cases topping up {int((extra > 0).sum())} conditions "
-            f"to {min_per_class} (prior corrected in the model)"
+            f"to {min_per_class} (the natural prior is kept: by the soft labels, or else by a per-class bias in the model)"
         )
     ts, batch = training_set_from_sample(
         world, sample, encounters, kb, spec=spec, with_posterior=with_posterior, source=source,
