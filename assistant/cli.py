@@ -321,9 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     td.add_argument("--rows", type=_positive_int, default=200_000, help="generated cases when no --data (default 200000)")
     td.add_argument("--seed", type=int, default=2026)
     td.add_argument(
-        "--min-per-class", type=int, default=300, metavar="N",
-        help="generated data: top up rarer conditions to N training cases (train-only, prior corrected "
-        "in the model; 0 = off; default 300)",
+        "--min-per-class", type=int, default=800, metavar="N",
+        help="generated data: top up rarer conditions to N training cases (train-only; the natural prior "
+        "is kept by the soft labels; 0 = off; default 800)",
     )  # fmt: skip
     td.add_argument("--engine", choices=["local", "dask"], default="local")
     td.add_argument("--scheduler", help="Dask scheduler address (default: a LocalCluster)")
