@@ -53,3 +53,19 @@ def test_condition_red_flag_escalates() -> None:
     t = assign_triage(case, [(pneu, 0.4)])
     assert t.level == "urgent"
     assert any(r.rule == "tr.condition_red_flag.pneumonia" for r in t.reasons)
+
+
+def test_candidate_rules_lose_no_firing_rule() -> None:
+    """The policy only evaluates the finding rules of present findings; on random cases it fires
+    exactly the rules that evaluating every rule fires, in the same order."""
+    import random
+
+    policy = load_policy()
+    codes = sorted({r.finding for r in policy.rules if r.finding} | {r.also_finding for r in policy.rules if r.also_finding})
+    rng = random.Random(5)
+    for _ in range(500):
+        findings = {c: rng.random() < 0.5 for c in rng.sample(codes, rng.randint(0, len(codes)))}
+        vitals = {"spo2": rng.uniform(80, 100), "heart_rate": rng.uniform(30, 200), "temperature_c": rng.uniform(34, 41.5)}
+        case = TriageCase(vitals=vitals, findings=findings, age_years=rng.choice([0.1, 3, 30, 80]), pregnant=rng.random() < 0.2)
+        every = [r.id for r in policy.rules if r.fires(case) is not False]
+        assert [r.id for r in policy.candidates(case) if r.fires(case) is not False] == every

@@ -117,6 +117,25 @@ class TriagePolicy:
     refer_probability: float
     red_flag_probability: float
 
+    def candidates(self, case: TriageCase) -> list[TriageRule]:
+        """The rules that can fire for ``case``, in file order: every vital-sign rule, and the
+        finding rules of the findings present (the others cannot fire)."""
+        index = self._index()
+        found = [i for code, present in case.findings.items() if present for i in index[1].get(code, ())]
+        return [self.rules.rows[i] for i in sorted([*index[0], *found])]
+
+    def _index(self) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+        cached = self.__dict__.get("_by_finding")
+        if cached is None:
+            vital = tuple(i for i, r in enumerate(self.rules.rows) if r.finding is None)
+            by: dict[str, list[int]] = {}
+            for i, r in enumerate(self.rules.rows):
+                if r.finding is not None:
+                    by.setdefault(r.finding, []).append(i)
+            cached = (vital, {k: tuple(v) for k, v in by.items()})
+            object.__setattr__(self, "_by_finding", cached)
+        return cached  # type: ignore[no-any-return]
+
 
 @lru_cache(maxsize=4)
 def load_policy(directory: str | None = None) -> TriagePolicy:
@@ -148,7 +167,7 @@ def assign_triage(
     """Combine general red flags, the suggested conditions' levels and uncertainty into one level."""
     policy = policy or load_policy()
     reasons: list[Reason] = []
-    for rule in policy.rules:
+    for rule in policy.candidates(case):
         fired = rule.fires(case)
         if fired is False:
             continue

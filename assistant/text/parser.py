@@ -738,22 +738,34 @@ class ComplaintParser:
 
 
 # ---------------------------------------------------------------------- helpers
+# _resolve's answer per payload tuple (the lexicon's tuples live as long as the lexicon; the tuple
+# itself is kept in the value so a reused id can never hit a stale entry)
+_RESOLVED: dict[int, tuple[tuple[Payload, ...], tuple[str, ...], tuple[str, ...], str, Payload | None]] = {}
+
+
 def _resolve(t: _Tok) -> None:
     """Pick the token's role from its payloads (composition may still change it)."""
-    present: list[str] = []
-    absent: list[str] = []
-    for p in t.payloads:
-        if p.kind == "F":
-            target = present if p.value else absent
-            target.extend(c for c in p.codes if c not in present and c not in absent)
-    t.present_codes = tuple(present)
-    t.absent_codes = tuple(absent)
-    kinds = {p.kind for p in t.payloads}
-    for k in _PRIORITY:
-        if k in kinds:
-            t.role = k
-            t.p = next(p for p in t.payloads if p.kind == k)
-            break
+    got = _RESOLVED.get(id(t.payloads))
+    if got is None or got[0] is not t.payloads:
+        present: list[str] = []
+        absent: list[str] = []
+        for p in t.payloads:
+            if p.kind == "F":
+                target = present if p.value else absent
+                target.extend(c for c in p.codes if c not in present and c not in absent)
+        kinds = {p.kind for p in t.payloads}
+        role, chosen = "", None
+        for k in _PRIORITY:
+            if k in kinds:
+                role, chosen = k, next(p for p in t.payloads if p.kind == k)
+                break
+        got = (t.payloads, tuple(present), tuple(absent), role, chosen)
+        if len(_RESOLVED) < 100_000:
+            _RESOLVED[id(t.payloads)] = got
+    _, t.present_codes, t.absent_codes, role, chosen = got
+    if role:
+        t.role = role
+        t.p = chosen
     t.weight = max(1, t.end - t.start) if t.lang == "zh" else 1
 
 
