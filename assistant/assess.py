@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .diagnosis.explain import Explainer
-from .diagnosis.triage import TriageCase, assign_triage
+from .diagnosis.triage import TriageCase, assign_triage, load_policy
 from .features import FeatureSpecError, encoder_for
 from .knowledge import Condition, Knowledge, load_knowledge
 from .modelpack import ModelPack, ModelPackError, load_pack
@@ -32,11 +32,9 @@ MIN_SUGGESTIONS = 5
 # Chosen with bench/bench_avey.py and generated cases: 0.5 marks about half of the vignettes outside
 # the coverage list uncertain while leaving about one generated (in-scope) case in nine uncertain.
 CONFIDENT_TOP = 0.5
-# Conditions at or above this probability take part in triage (their own level and red flags). It is
-# no higher than triage_rules.yaml's urgent threshold (0.5%): an emergency the model cannot put below
-# 1 in 200 is not ruled out in a village clinic (2026-11: urgent recall 0.989 at 1%, 0.993 at 0.5%
-# on 2,200 generated emergencies, for 0.3 points more village-managed cases sent urgent).
-TRIAGE_MIN_PROBABILITY = 0.005
+# Conditions take part in triage from the lowest probability at which triage_rules.yaml lets any of
+# them act (TriagePolicy.min_probability; the urgent threshold, 0.5%: an emergency the model cannot
+# put below 1 in 200 is not ruled out in a village clinic).
 # Share of the patient's present symptoms and signs the top suggestions must account for.
 MIN_EXPLAINED = 0.5
 # Kind of implausible value (assistant.records) that is left out of triage.
@@ -63,6 +61,7 @@ class Assistant:
         self.kb = kb or load_knowledge()
         self.encoder = encoder_for(self.kb)
         self.explainer = Explainer(self.kb)
+        self.triage_policy = load_policy()
         self.pack_problem: str | None = None
         if pack is None:
             path = pack_path or models_dir() / DIAGNOSIS_PACK
@@ -101,7 +100,7 @@ class Assistant:
         ranked: list[Suggestion] = []
         for j in order:
             p = float(row[j])
-            if len(ranked) >= MIN_SUGGESTIONS and p < TRIAGE_MIN_PROBABILITY:
+            if len(ranked) >= MIN_SUGGESTIONS and p < self.triage_policy.min_probability:
                 break
             cond = self._label_conditions[j]
             if cond is None:
@@ -172,8 +171,9 @@ class Assistant:
         )
         triage = assign_triage(
             case,
-            [(s.condition, s.probability) for s in ranked if s.probability >= TRIAGE_MIN_PROBABILITY],
+            [(s.condition, s.probability) for s in ranked if s.probability >= self.triage_policy.min_probability],
             uncertain=uncertain,
+            policy=self.triage_policy,
         )
         if unknown_history:
             notes.append(

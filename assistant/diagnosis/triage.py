@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,24 +117,27 @@ class TriagePolicy:
     refer_probability: float
     red_flag_probability: float
 
+    @property
+    def min_probability(self) -> float:
+        """The lowest probability at which a suggested condition can change the level."""
+        return min(self.urgent_probability, self.refer_probability, self.red_flag_probability)
+
     def candidates(self, case: TriageCase) -> list[TriageRule]:
         """The rules that can fire for ``case``, in file order: every vital-sign rule, and the
         finding rules of the findings present (the others cannot fire)."""
-        index = self._index()
-        found = [i for code, present in case.findings.items() if present for i in index[1].get(code, ())]
-        return [self.rules.rows[i] for i in sorted([*index[0], *found])]
+        vital, by_finding = self._index
+        found = [i for code, present in case.findings.items() if present for i in by_finding.get(code, ())]
+        return [self.rules.rows[i] for i in sorted([*vital, *found])]
 
+    @cached_property
     def _index(self) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
-        cached = self.__dict__.get("_by_finding")
-        if cached is None:
-            vital = tuple(i for i, r in enumerate(self.rules.rows) if r.finding is None)
-            by: dict[str, list[int]] = {}
-            for i, r in enumerate(self.rules.rows):
-                if r.finding is not None:
-                    by.setdefault(r.finding, []).append(i)
-            cached = (vital, {k: tuple(v) for k, v in by.items()})
-            object.__setattr__(self, "_by_finding", cached)
-        return cached  # type: ignore[no-any-return]
+        """Row positions of the vital-sign rules, and of the finding rules per finding code."""
+        by: dict[str, list[int]] = {}
+        for i, r in enumerate(self.rules.rows):
+            if r.finding is not None:
+                by.setdefault(r.finding, []).append(i)
+        vital = tuple(i for i, r in enumerate(self.rules.rows) if r.finding is None)
+        return vital, {k: tuple(v) for k, v in by.items()}
 
 
 @lru_cache(maxsize=4)
