@@ -32,7 +32,7 @@ from training.generator import (
     sample_cases,
     world_from_knowledge,
 )
-from training.generator.world import NEGATED, PRESENT, UNMENTIONED
+from training.generator.world import NEGATED, PRESENT, UNMENTIONED, presented
 
 SEASONS = ("winter", "spring", "summer", "autumn")
 
@@ -386,6 +386,8 @@ def test_presents_with_posterior_equals_brute_force(tiny_presenting) -> None:
     assert (s.written[measles, codes.index("rash")] == PRESENT).all()
     cold = s.y == 1
     assert ((s.written[cold, codes.index("dry_cough")] == PRESENT) | ~np.isnan(s.values[cold, 0])).all()
+    own = presented(world, s.written, s.values, s.y)
+    assert own.all() and (own == presented(world, s.written, s.values)[np.arange(len(s)), s.y]).all()
     fast = posterior(world, s)
     slow = _brute_force(world, Observations.from_sample(s))
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-12)

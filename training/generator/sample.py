@@ -146,7 +146,7 @@ def _observe(
 ) -> Sample:
     """Steps 4-7, redrawn for the consultations that miss their condition's ``presents_with``."""
     out = _observe_once(world, rng, y, day, age, male, pregnant, season)
-    todo = np.flatnonzero(~presented(world, out.written, out.values)[np.arange(len(y)), y])
+    todo = np.flatnonzero(~presented(world, out.written, out.values, y))
     rounds = 0
     while len(todo):
         rounds += 1
@@ -155,7 +155,7 @@ def _observe(
         redo = _observe_once(world, rng, y[todo], day[todo], age[todo], male[todo], pregnant[todo], season[todo])
         for f in ("present", "mentions", "written", "values"):
             getattr(out, f)[todo] = getattr(redo, f)
-        ok = presented(world, redo.written, redo.values)[np.arange(len(todo)), y[todo]]
+        ok = presented(world, redo.written, redo.values, y[todo])
         todo = todo[~ok]
     return out
 

@@ -753,14 +753,18 @@ def resolve_group(world: World, group: Group, mentions: np.ndarray, regions: np.
     return out[inverse.reshape(-1)]
 
 
-def presented(world: World, written: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(n, K) bool: whether each case meets each condition's ``presents_with`` constraint."""
+def presented(world: World, written: np.ndarray, values: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """Whether each case meets each condition's ``presents_with`` constraint, (n, K) bool; with ``y``,
+    only its own condition's, (n,) bool."""
     n = len(written)
     if world.presents is None or world.presents_measured is None:
-        return np.ones((n, world.n_conditions), dtype=bool)
-    found = (written == PRESENT).astype(np.int32) @ world.presents.T.astype(np.int32)
-    taken = (~np.isnan(values)).astype(np.int32) @ world.presents_measured.T.astype(np.int32)
+        return np.ones((n, world.n_conditions) if y is None else n, dtype=bool)
     free = ~world.presents.any(axis=1) & ~world.presents_measured.any(axis=1)
+    shown, measured = written == PRESENT, ~np.isnan(values)
+    if y is not None:
+        return (shown & world.presents[y]).any(axis=1) | (measured & world.presents_measured[y]).any(axis=1) | free[y]
+    found = shown.astype(np.int32) @ world.presents.T.astype(np.int32)
+    taken = measured.astype(np.int32) @ world.presents_measured.T.astype(np.int32)
     return (found > 0) | (taken > 0) | free[None, :]
 
 
