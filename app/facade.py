@@ -18,7 +18,7 @@ import pandas as pd
 
 from assistant.assess import Assistant, default_assistant, models_dir
 from assistant.errors import InputError, Problem
-from assistant.followup import export_table, indicators, schedule
+from assistant.followup import OUTPUT_COLUMNS, export_table, indicators, schedule
 from assistant.followup.protocols import load_protocols
 from assistant.followup.risk import RiskScorer, load_risk_scorer
 from assistant.modelpack import ModelPackError, load_pack
@@ -225,8 +225,7 @@ def followup_list(
     patients, visits = tables if tables is not None else store.followup_tables(who, now)
     as_of = now.date()
     if patients.empty:
-        return pd.DataFrame(columns=["patient_id", "name", "village", "doctor", "program", "status",
-                                     "due_date", "days_overdue", "risk", "reason"])  # fmt: skip
+        return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
     return schedule(
         patients, visits, as_of, lang=lang, scorer=_scorer(), due_within=due_within, unmasked=unmasked
     )

@@ -198,6 +198,17 @@ def test_followup_lists_only_the_doctors_village(store: Store) -> None:
     assert (overdue["days_overdue"] > 0).all()
 
 
+def test_followup_page_of_a_doctor_with_no_enrolled_patients(store: Store) -> None:
+    """A new village doctor whose village has nobody enrolled yet gets empty lists, not an error."""
+    admin = facade.login(store, "admin", "admin-demo-2026", NOW)
+    fields = {"username": "doctor9", "role": "village_doctor", "password": "doctor9-pass-2026",
+              "village": "新村", "township": "青山镇"}  # fmt: skip
+    facade.create_account(store, admin, fields, NOW)
+    at = _page("followup", store, "doctor9", "doctor9-pass-2026")
+    assert not at.exception, at.exception
+    assert t("nothing_due", "zh") in _texts(at, "info")
+
+
 def test_followup_visit_shows_the_new_status_at_once(store: Store) -> None:
     at = _page("followup", store, "doctor1", "doctor-demo-2026")
     pid = at.selectbox(key="fu_patient").value

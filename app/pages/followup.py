@@ -24,20 +24,22 @@ table = ui.cached(
 COLS = ["patient_id", "name", "village", "program", "status", "last_visit", "due_date", "days_overdue", "risk",
         "reason"]  # fmt: skip
 
+# program names in the page's language, as the schedule itself gives them
+program_name = dict(zip(table["program"], table[f"program_{'en' if lang == 'en' else 'zh'}"], strict=True))
+
+
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows as the user reads them: status and program in the page's language."""
     out = frame.copy()
-    if len(out):
-        names = facade.program_names(lang)
-        out["status"] = [tr(f"status_{s}") if s else s for s in out["status"]]
-        out["program"] = [names.get(p, p) for p in out["program"]]
+    out["status"] = [tr(f"status_{s}") for s in out["status"]]
+    out["program"] = [program_name.get(p, p) for p in out["program"]]
     return out
 
 
 week_end = today + timedelta(days=6 - today.weekday())
-due = pd.to_datetime(table["due_date"]).dt.date if len(table) else pd.Series(dtype=object)
-overdue = table[table["days_overdue"] > 0] if len(table) else table
-this_week = table[(table["days_overdue"] <= 0) & (due <= week_end)] if len(table) else table
+due = pd.to_datetime(table["due_date"]).dt.date
+overdue = table[table["days_overdue"] > 0]
+this_week = table[(table["days_overdue"] <= 0) & (due <= week_end)]
 
 st.subheader(f"{tr('overdue')} ({len(overdue)})")
 st.dataframe(_shown(overdue[COLS]), hide_index=True, width="stretch", key="fu_overdue")
@@ -47,7 +49,7 @@ if this_week.empty:
 else:
     st.dataframe(_shown(this_week[COLS]), hide_index=True, width="stretch", key="fu_week")
 with st.expander(f"{tr('all_tasks')} ({len(table)})"):
-    st.dataframe(_shown(table[COLS]) if len(table) else table, hide_index=True, width="stretch")
+    st.dataframe(_shown(table[COLS]), hide_index=True, width="stretch")
 
 
 def _save_visit() -> None:
@@ -79,12 +81,11 @@ if who.role in ("village_doctor", "admin") and len(table):
     programs = sorted(current["program"].unique())
     with st.container(key="fu_current"):  # where the chosen patient stands now
         for _, task in current.iterrows():
-            st.caption(f"{pid} · {facade.program_names(lang).get(task['program'], task['program'])}: "
+            st.caption(f"{pid} · {program_name.get(task['program'], task['program'])}: "
                        f"{tr('status_' + task['status'])} · {tr('last_visit')} "
                        f"{str(task['last_visit'] or '-')[:10]} · {tr('due_date')} {task['due_date']}")  # fmt: skip
     with st.form("fu_visit"):
-        program_names = facade.program_names(lang)
-        st.selectbox(tr("program"), programs, format_func=lambda p: program_names.get(p, p), key="fu_program")
+        st.selectbox(tr("program"), programs, format_func=lambda p: program_name.get(p, p), key="fu_program")
         c1, c2, c3, c4 = st.columns(4)
         c1.date_input(tr("visit_date"), value=today, max_value=today, key="fu_date")
         c2.number_input(tr("systolic_bp"), value=None, step=1.0, key="fu_sbp")
