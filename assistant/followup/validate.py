@@ -455,14 +455,17 @@ def validate(
     protocols: Protocols | None = None,
     patients_file: str = "patients.csv",
     visits_file: str = "visits.csv",
+    allow_no_program: bool = False,
 ) -> FollowupData:
     """Check and type both tables. Raises :class:`~assistant.errors.InputError` only when a required
-    column is missing; every row-level problem is returned in ``problems``."""
+    column is missing; every row-level problem is returned in ``problems``. With
+    ``allow_no_program`` a patient whose ``programs`` is blank is kept (a walk-in patient the clinic
+    registers but does not follow up); the follow-up files themselves require a program."""
     protocols = protocols or load_protocols()
     codes = tuple(protocols.codes())
     asof = np.datetime64(as_of, "D")
     pats, member, p_problems, pat_ids_all = _validate_patients(
-        patients, asof, protocols, codes, patients_file
+        patients, asof, protocols, codes, patients_file, allow_no_program
     )
     enrol = _enrolments(member)
     vis, v_problems = _validate_visits(visits, asof, protocols, codes, pats, enrol, pat_ids_all, visits_file)
@@ -477,7 +480,12 @@ def validate(
 
 
 def _validate_patients(
-    frame: pd.DataFrame, asof: np.datetime64, protocols: Protocols, codes: tuple[str, ...], label: str
+    frame: pd.DataFrame,
+    asof: np.datetime64,
+    protocols: Protocols,
+    codes: tuple[str, ...],
+    label: str,
+    allow_no_program: bool = False,
 ) -> tuple[
     pd.DataFrame, np.ndarray, list[RowProblem], tuple[pa.ChunkedArray, np.ndarray, np.ndarray, np.ndarray]
 ]:
@@ -529,8 +537,9 @@ def _validate_patients(
     unknown = np.array([bool(r[1]) for r in u_parsed], dtype=bool)[u_idx]
     parsed = u_parsed[u_idx]
     listing = "、".join(codes)
+    blank = ~has_known & ~unknown  # no program written at all
     rep.add(
-        ~has_known & ~empty_id & ~dup,
+        ~has_known & ~empty_id & ~dup & ~(blank & allow_no_program),
         "programs",
         "rejected",
         lambda i: f"no known program in {prog_text[i].as_py()!r} (known: {', '.join(codes)})",

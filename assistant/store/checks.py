@@ -2,7 +2,8 @@
 
 One path for everything the store accepts: a form's single record and a CSV file's rows both go
 through :func:`assistant.followup.validate`, so the store never holds a row the follow-up list
-would reject. The store is stricter on one point: a resident ID that is present must be valid.
+would reject, except a walk-in patient without a program, whom the follow-up lists leave out. The
+store is stricter on one point: a resident ID that is present must be valid.
 """
 
 from __future__ import annotations
@@ -40,9 +41,6 @@ __all__ = [
 
 PATIENT_FIELDS: tuple[str, ...] = (*PATIENT_COLUMNS, *PATIENT_OPTIONAL_COLUMNS, "township")
 VISIT_FIELDS: tuple[str, ...] = (*VISIT_COLUMNS, *VISIT_OPTIONAL_COLUMNS)
-#: Program the checks use in place of none for a walk-in patient (any program: the checks of a
-#: patient row do not depend on which).
-WALK_IN_CHECK_PROGRAM = "hypertension"
 _VISIT_NUMBERS = ("systolic_bp", "diastolic_bp", "fasting_glucose_mmol_l", "heart_rate", "temperature_c")
 _VISIT_INTS = ("adverse_reaction", "new_complication", "referred", "danger_grade")
 
@@ -167,17 +165,13 @@ def check_patient(patient: Mapping[str, Any], today: date) -> dict[str, Any]:
         problems.append(Problem("village", "required: the patient's village / 必填：患者所在村"))
     if problems:
         raise InputError(problems)
-    # a walk-in patient (no follow-up program) is checked like an enrolled one and stored without
-    # programs; the follow-up lists leave such patients out
-    walk_in = not _cell(patient.get("programs")).strip()
-    checked = {**patient, "programs": WALK_IN_CHECK_PROGRAM} if walk_in else patient
-    data = validate(_patient_frame([checked]), _empty_visits(), today)
+    # a walk-in patient (no follow-up program) is stored without programs; the follow-up lists
+    # leave such patients out
+    data = validate(_patient_frame([patient]), _empty_visits(), today, allow_no_program=True)
     if data.problems:
         raise _refuse(data.problems)
     (record,) = patient_records(data)
     del record[LINE]
-    if walk_in:
-        record["programs"] = ""
     record["township"] = _cell(patient.get("township")).strip()
     return record
 
