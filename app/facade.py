@@ -112,7 +112,8 @@ def resident_id_facts(resident_id: str, on: date) -> dict[str, Any]:
 
 
 def register_patient(store: Store, who: Account, patient: Mapping[str, Any], now: datetime) -> str:
-    """Create or change a patient (a valid resident ID fills birth date and sex when blank)."""
+    """Register a new patient (a valid resident ID fills birth date and sex when blank); an id that
+    is already registered is refused, never overwritten."""
     record = {k: v for k, v in patient.items() if v not in (None, "")}
     rid = str(record.get("resident_id") or "").strip()
     if rid:
@@ -121,7 +122,7 @@ def register_patient(store: Store, who: Account, patient: Mapping[str, Any], now
         record.setdefault("sex", facts["sex"])
         record["resident_id"] = facts["resident_id"]
     record.setdefault("enrolled_on", now.date().isoformat())
-    return store.upsert_patient(who, record, now)
+    return store.upsert_patient(who, record, now, create_only=True)
 
 
 # ---------------------------------------------------------------------- consultation

@@ -196,6 +196,14 @@ def test_a_walk_in_patient_without_a_program_is_stored_but_not_followed_up(store
     assert [p.field for p in err.value.problems] == ["resident_id"]
 
 
+def test_registering_an_existing_id_is_refused_and_changes_nothing(store: Store) -> None:
+    before = store.get_patient(LIJIA, "P00026", NOW)
+    with pytest.raises(InputError) as err:
+        store.upsert_patient(LIJIA, {"patient_id": "P00026", "name": "别人", "village": "李家村"}, NOW, create_only=True)
+    assert [p.field for p in err.value.problems] == ["patient_id"]
+    assert store.get_patient(LIJIA, "P00026", NOW) == before
+
+
 def test_a_forged_account_object_grants_nothing(store: Store) -> None:
     forged = Account("doctor1", "admin")  # role claimed by the caller; the database says village doctor
     with pytest.raises(PermissionError):

@@ -329,10 +329,13 @@ class Store:
             )
 
     # ------------------------------------------------------------------ patients
-    def upsert_patient(self, actor: Account, patient: Mapping[str, Any], now: datetime) -> str:
+    def upsert_patient(
+        self, actor: Account, patient: Mapping[str, Any], now: datetime, *, create_only: bool = False
+    ) -> str:
         """Create or change a patient (the fields of patients.csv plus ``township``); a change may
         give only some fields. Returns the patient id. :class:`InputError` names each bad field
-        (an invalid resident ID is refused); :class:`PermissionError` outside the actor's village."""
+        (an invalid resident ID is refused; with ``create_only``, an id already registered);
+        :class:`PermissionError` outside the actor's village."""
         from .checks import check_patient
 
         at = _ts(now)
@@ -341,6 +344,8 @@ class Store:
         if not pid:
             raise InputError([Problem("patient_id", "required / 必填")])
         old = self._patient_row(pid)
+        if create_only and old is not None:
+            raise InputError([Problem("patient_id", f"{pid} is already registered / 该编号的患者已登记")])
         merged: dict[str, Any] = (
             {k: old[k] for k in _PATIENT_OUT if k not in ("created_at", "updated_at")} if old else {}
         )
