@@ -93,7 +93,7 @@ def render_card(
         + (
             " (the generator knows P(condition | what was written) exactly; training on it instead of "
             "one drawn label per case gives far less noisy targets, and no prior correction is needed)"
-            if str(t.get("targets", "")).startswith("soft")
+            if t.get("soft_labels")
             else ""
         ),
         f"- calibration: {manifest.calibration.method}"

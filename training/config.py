@@ -57,6 +57,8 @@ class TrainConfig:
             )
         if self.max_rounds < 1 or self.num_leaves < 2:
             raise ValueError("max_rounds must be ≥ 1 and num_leaves ≥ 2")
+        if not 0 < self.soft_label_min < 0.5:
+            raise ValueError("soft_label_min must be above 0 and below 0.5")
 
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed."""

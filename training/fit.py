@@ -10,6 +10,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -37,9 +38,10 @@ class FitResult:
         return self.booster.model_to_string()
 
 
-def raw_logits(booster: lgb.Booster, X: np.ndarray) -> np.ndarray:
-    """Per-class logits ``(n, K)`` in float64; a binary model gives ``[0, margin]``."""
-    raw = np.asarray(booster.predict(X, raw_score=True), dtype=np.float64)
+def raw_logits(booster: lgb.Booster, X: np.ndarray, **predict: Any) -> np.ndarray:
+    """Per-class logits ``(n, K)`` in float64; a binary model gives ``[0, margin]``. ``predict``:
+    more arguments of ``Booster.predict`` (e.g. one round: ``start_iteration``, ``num_iteration``)."""
+    raw = np.asarray(booster.predict(X, raw_score=True, **predict), dtype=np.float64)
     if raw.ndim == 1:
         raw = np.column_stack([np.zeros_like(raw), raw])
     return raw
@@ -115,18 +117,10 @@ def validation_curve(booster: lgb.Booster, X: np.ndarray, y: np.ndarray) -> list
     curve: list[float] = []
     rows = np.arange(len(y))
     for i in range(n_iter):
-        step = raw_logits_slice(booster, X, i)
+        step = raw_logits(booster, X, start_iteration=i, num_iteration=1)
         acc = step if acc is None else acc + step
         curve.append(float(-log_softmax(acc)[rows, y].mean()))
     return curve
-
-
-def raw_logits_slice(booster: lgb.Booster, X: np.ndarray, iteration: int) -> np.ndarray:
-    """Logits contributed by one boosting round (binary: ``[0, margin]``)."""
-    raw = np.asarray(booster.predict(X, raw_score=True, start_iteration=iteration, num_iteration=1))
-    if raw.ndim == 1:
-        raw = np.column_stack([np.zeros_like(raw), raw])
-    return raw.astype(np.float64)
 
 
 def fit_dask(

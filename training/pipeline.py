@@ -110,6 +110,7 @@ def train_model(
         X_fit, y_fit, w_fit = X[split.train], y[split.train], None
     args = (X_fit, y_fit, X[split.valid], y[split.valid], k, config)
     fit = fit_local(*args, weight=w_fit) if engine == "local" else fit_dask(*args, scheduler=scheduler, weight=w_fit)
+    fit_rows = len(y_fit)
     del X_fit, y_fit, w_fit
 
     lap("split_and_fit")
@@ -177,6 +178,8 @@ def train_model(
         "seconds": round(fit.seconds, 2),
         "rows": len(data),
         "train_only_rows": data.n_train_only,
+        "soft_labels": soft,
+        "fit_rows": fit_rows,
         "targets": (
             f"soft labels: the exact posterior, classes with P >= {config.soft_label_min:g}"
             if soft else "hard labels"
@@ -218,6 +221,8 @@ def train_model(
         flat["train.best_iteration"] = float(fit.best_iteration)
         params: dict[str, Any] = {
             **config.to_dict(),
+            "soft_labels": soft,  # what was used: a table without a posterior trains on its labels
+            "n_fit_rows": fit_rows,
             "engine": fit.engine,
             "n_rows": len(data),
             "n_features": X.shape[1],

@@ -3,8 +3,9 @@
 Both paths build features with the runtime encoder (:func:`assistant.features.encode.encode_batch`)
 on validated :class:`~assistant.records.Encounter` objects, exactly as an assessment does
 (DESIGN decision 1). Generated sets can top up rare conditions (``min_per_class``): extra consultations of those
-conditions, drawn from the same generative model given the condition, marked ``train_only`` and
-corrected for in the model by a per-class log bias (see :class:`~training.dataset.TrainingSet`).
+conditions, drawn from the same generative model given the condition, marked ``train_only``. With
+soft labels (their exact posterior) they need no correction; with hard labels the model corrects
+for them by a per-class log bias (see :class:`~training.dataset.TrainingSet`).
 Labels are the knowledge base's conditions (``Label.id`` = condition id,
 ``Label.icd10`` = its reported code: two conditions may share a code, e.g. hypertension and
 hypertensive crisis, I10). Subgroups: ``age_band`` (children / adults / elderly / unknown) and

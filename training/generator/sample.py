@@ -24,8 +24,9 @@ Per consultation, in this order (one ``numpy.random.Generator`` seeded once):
 :func:`sample_condition_cases` draws consultations *of a given condition* from the same model
 (rare classes' "top-up" for training): the patient (date, age, sex, pregnancy) is drawn from its
 exact conditional distribution given the condition by rejection sampling, steps 4-7 are unchanged.
-So ``P(what was written | condition)`` is the natural one and only the class frequencies differ,
-which the training pipeline corrects with a per-class log bias.
+So ``P(what was written | condition)`` is the natural one and only the class frequencies differ:
+training on the exact posterior (soft labels) is unaffected by them; training on hard labels
+corrects them with a per-class log bias.
 """
 
 from __future__ import annotations
@@ -144,33 +145,27 @@ def _observe(
     pregnant: np.ndarray,
     season: np.ndarray,
 ) -> Sample:
-    """Steps 4-7, redrawn for the consultations that miss their condition's ``presents_with``."""
-    out = _observe_once(world, rng, y, day, age, male, pregnant, season)
-    todo = np.flatnonzero(~presented(world, out.written, out.values, y))
+    """Steps 4-8: what is written for patients whose condition ``y`` is drawn, drawn again for the
+    consultations that miss their condition's ``presents_with``."""
+    drawn = _observe_once(world, rng, y, age)
+    todo = np.flatnonzero(~presented(world, drawn[2], drawn[3], y))
     rounds = 0
     while len(todo):
         rounds += 1
         if rounds > 1000:
             raise RuntimeError("presents_with: a condition almost never shows its presenting findings")
-        redo = _observe_once(world, rng, y[todo], day[todo], age[todo], male[todo], pregnant[todo], season[todo])
-        for f in ("present", "mentions", "written", "values"):
-            getattr(out, f)[todo] = getattr(redo, f)
-        ok = presented(world, redo.written, redo.values, y[todo])
-        todo = todo[~ok]
-    return out
+        redo = _observe_once(world, rng, y[todo], age[todo])
+        for whole, part in zip(drawn, redo, strict=True):
+            whole[todo] = part
+        todo = todo[~presented(world, redo[2], redo[3], y[todo])]
+    return Sample(y, day, age, male, pregnant, season, *drawn)
 
 
 def _observe_once(
-    world: World,
-    rng: np.random.Generator,
-    y: np.ndarray,
-    day: np.ndarray,
-    age: np.ndarray,
-    male: np.ndarray,
-    pregnant: np.ndarray,
-    season: np.ndarray,
-) -> Sample:
-    """Steps 4-7 for patients whose condition ``y`` is already drawn."""
+    world: World, rng: np.random.Generator, y: np.ndarray, age: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 4-7 for patients whose condition ``y`` is already drawn: the latent findings, the
+    mentions, what the encoder reports and the written values."""
     n, F = len(y), world.n_findings
     stratum = world.stratum(age)
     band = world.stratum_band[stratum]
@@ -214,7 +209,7 @@ def _observe_once(
     for g in world.groups:
         members = list(g.members)
         written[:, members] = resolve_group(world, g, mentions[:, members], group_regions(world, g, values))
-    return Sample(y, day, age, male, pregnant, season, present, mentions, written, values)
+    return present, mentions, written, values
 
 
 def sample_cases(
