@@ -157,14 +157,15 @@ class Assistant:
                 "opposing": [e.to_dict(self.kb, lang) for e in opp],
             })
 
+        # the encoder already left impossible values out (records.possible_vitals): a typing slip
+        # (3.7 °C) sets off no red flag and no finding; the quality check flags it as data_entry
         impossible = sorted(
             iv.field.split(".", 1)[1]
             for iv in implausible_values(enc)
-            if iv.kind == IMPOSSIBLE and iv.field.startswith("vitals.") and iv.field.split(".", 1)[1] in vitals
+            if iv.kind == IMPOSSIBLE and iv.field.startswith("vitals.")
         )
-        if impossible:  # a typing slip (3.7 °C) must not set off a red flag; quality flags it as data_entry
-            vitals = {k: v for k, v in vitals.items() if k not in impossible}
-            notes.append(("impossible values not used for triage: " if lang == "en" else "数值不可能，未用于分诊：")
+        if impossible:
+            notes.append(("impossible values left out of the assessment: " if lang == "en" else "数值不可能，未用于评估：")
                          + ", ".join(impossible))  # fmt: skip
         case = TriageCase(
             vitals=vitals, findings=findings, age_years=enc.patient.age_years, pregnant=bool(enc.patient.pregnant)

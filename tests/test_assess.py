@@ -131,3 +131,15 @@ def test_impossible_vital_is_not_a_red_flag(assistant: Assistant) -> None:
     assert "tr.vital.temp_low" not in out["triage"]["rules"]
     assert any("temperature_c" in n for n in out["notes"])
     assert any(q["category"] == "data_entry" for q in out["quality"])
+
+
+@pytest.mark.parametrize("vitals", [{"spo2": 9.5}, {"temperature_c": 395.0}, {"heart_rate": 7200.0}])
+def test_an_impossible_vital_sign_drives_neither_the_model_nor_triage(assistant: Assistant, vitals: dict) -> None:
+    """A typing slip is left out of the features, the derived findings and triage alike: the
+    assessment is the one without the value, plus a note naming it."""
+    base = {"patient": {"age_years": 40, "sex": "male"}, "complaint": "咳嗽两天"}
+    slip = _assess(assistant, {**base, "vitals": vitals})
+    clean = _assess(assistant, base)
+    assert slip["suggestions"] == clean["suggestions"] and slip["triage"] == clean["triage"]
+    assert slip["findings_used"] == clean["findings_used"] and slip["vitals_used"] == clean["vitals_used"]
+    assert any(next(iter(vitals)) in note for note in slip["notes"])

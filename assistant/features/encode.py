@@ -46,6 +46,7 @@ from ..errors import InputError, Problem
 from ..knowledge.base import KnowledgeError, Meta, read_yaml
 from ..knowledge.conditions import ConditionIndex, normalise_icd10, normalise_name, season_of
 from ..knowledge.findings import VITAL_NAMES
+from ..records.ranges import possible_vitals
 from .spec import FeatureSpec, FeatureSpecError
 
 if TYPE_CHECKING:
@@ -442,6 +443,7 @@ class DiagnosisEncoder:
             value = getattr(enc.vitals, name, None)
             if value is not None:
                 vitals[name] = float(value)
+        vitals = possible_vitals(vitals)
         duration = parsed.duration_days
         findings = resolve_findings(explicit, vitals, duration, self.rules, duration_overrides=overrides)
         return findings, vitals, duration, unknown

@@ -9,6 +9,7 @@ normal range is a clinical finding, not a data-entry error, and is not listed he
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +94,19 @@ def _items(encounter: Encounter, field: str) -> list[tuple[str, float | None]]:
     return [(field, getattr(getattr(encounter, section), name, None))]
 
 
+@lru_cache(maxsize=1)
+def _vital_ranges() -> dict[str, ValueRange]:
+    return {row.field.split(".", 1)[1]: row for row in value_ranges() if row.field.startswith("vitals.")}
+
+
+def possible_vitals(vitals: Mapping[str, float]) -> dict[str, float]:
+    """``vitals`` without the values outside their possible range (a typing slip such as a
+    temperature of 395 or an SpO2 of 9.5): such a value says nothing about the patient, so neither
+    the findings it would set nor the model nor triage may use it; the quality check reports it."""
+    ranges = _vital_ranges()
+    return {k: v for k, v in vitals.items() if k not in ranges or ranges[k].is_possible(v)}
+
+
 def implausible_values(encounter: Encounter) -> list[ImplausibleValue]:
     """Every number outside its possible range, swapped blood pressures and prior examinations
     dated after the encounter, in table order. Values within range give an empty list."""
@@ -140,4 +154,12 @@ def implausible_values(encounter: Encounter) -> list[ImplausibleValue]:
     return found
 
 
-__all__ = ["FILE", "ImplausibleValue", "SuspectUnit", "ValueRange", "implausible_values", "value_ranges"]
+__all__ = [
+    "FILE",
+    "ImplausibleValue",
+    "SuspectUnit",
+    "ValueRange",
+    "implausible_values",
+    "possible_vitals",
+    "value_ranges",
+]
