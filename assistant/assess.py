@@ -94,7 +94,7 @@ class Assistant:
         return out
 
     # ------------------------------------------------------------------ per case
-    def _ranked(self, row: np.ndarray, enc: Encounter) -> list[Suggestion]:
+    def _ranked(self, row: np.ndarray) -> list[Suggestion]:
         """Conditions by probability: at least the shown ones, then all that triage looks at."""
         order = np.argsort(-row, kind="stable")
         ranked: list[Suggestion] = []
@@ -122,7 +122,7 @@ class Assistant:
 
     def _one(self, enc: Encounter, findings: dict[str, bool], vitals: dict[str, float],
              unknown_history: list[str], row: np.ndarray | None, lang: str) -> dict[str, Any]:  # fmt: skip
-        ranked = self._ranked(row, enc) if row is not None else []
+        ranked = self._ranked(row) if row is not None else []
         notes: list[str] = []
         uncertain_why: list[str] = []
         if row is None:
@@ -143,7 +143,7 @@ class Assistant:
         uncertain = bool(uncertain_why)
 
         suggestions = []
-        for s in ranked[: max(MIN_SUGGESTIONS, 0)]:
+        for s in ranked[:MIN_SUGGESTIONS]:
             sup, opp = self.explainer.weigh(s.condition, findings)
             c = s.condition
             suggestions.append({

@@ -33,12 +33,11 @@ def _print_json(obj: Any, out: TextIO) -> None:
 
 
 def _read_text_arg(path: str | None, stdin: TextIO) -> str:
-    if path in (None, "-"):
-        from .records import decode_input
+    from .records import decode_input
 
+    if path in (None, "-"):
         buffer = getattr(stdin, "buffer", None)
         return decode_input(buffer.read()) if buffer is not None else stdin.read()
-    from .records import decode_input
 
     try:
         with open(path, "rb") as fh:
@@ -222,8 +221,7 @@ def _cmd_followup(args: argparse.Namespace, out: TextIO) -> int:
 
         reasons: list[str] = []
         scorer = load_risk_scorer(models_dir(), reasons=reasons)
-        for reason in reasons:
-            print(f"gp-assistant {command}: {reason}", file=sys.stderr)
+        _print_problems(command, reasons)
         frame, problems = run_schedule(args, scorer=scorer)
     else:
         frame, problems = run_indicators(args)

@@ -159,12 +159,6 @@ class FindingRules:
         )
         return cls(closure, vital_rules, duration_rules, when_relative, never_absent)
 
-    def derived_codes(self) -> set[str]:
-        """Codes a rule can set without their being named."""
-        out = {c for implied in self.closure.values() for c in implied}
-        out |= {r[0] for r in self.vital_rules} | {r[0] for r in self.duration_rules}
-        return out
-
 
 def _imply(findings: dict[str, bool], rules: FindingRules, derived: dict[str, str] | None) -> None:
     for code, value in list(findings.items()):

@@ -28,7 +28,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .protocols import Program, ProtocolRow, Protocols, evaluate, load_protocols
+from .protocols import (
+    VISIT_FLAG_FIELDS,
+    VISIT_VALUE_FIELDS,
+    Program,
+    ProtocolRow,
+    Protocols,
+    evaluate,
+    load_protocols,
+)
 from .validate import FollowupData
 from .workdays import WorkCalendar, default_calendar
 
@@ -155,15 +163,6 @@ def index_visits(data: FollowupData) -> VisitIndex:
 
 
 # --------------------------------------------------------------------------- context
-_VISIT_NUMBERS = (
-    "systolic_bp",
-    "diastolic_bp",
-    "fasting_glucose_mmol_l",
-    "heart_rate",
-    "temperature_c",
-    "danger_grade",
-)
-_VISIT_FLAGS = ("adverse_reaction", "new_complication", "referred")
 
 
 def _gather(col: np.ndarray, pos: np.ndarray, fill: object = np.nan) -> np.ndarray:
@@ -337,7 +336,7 @@ def classify(
     last_day = _gather(_days(V["date"].to_numpy()), last_v)
 
     ctx: dict[str, np.ndarray] = {}
-    for c in _VISIT_NUMBERS + _VISIT_FLAGS:
+    for c in VISIT_VALUE_FIELDS + VISIT_FLAG_FIELDS:
         ctx[c] = _gather(V[c].to_numpy(dtype=float), last_v)
     danger = _gather(V["danger"].to_numpy(dtype=float), last_v)
     ctx["danger_signs"] = np.where(has_visit, np.nan_to_num(danger), np.nan)
@@ -381,7 +380,7 @@ def classify(
         "lmp": _days(pats["lmp"].to_numpy()),
         "delivery_date": _days(pats["delivery_date"].to_numpy()),
     }
-    values_all = {c: V[c].to_numpy(dtype=float) for c in _VISIT_NUMBERS}
+    values_all = {c: V[c].to_numpy(dtype=float) for c in VISIT_VALUE_FIELDS}
     birth_all = anchors_all["birth_date"]
     vdate_all = _days(V["date"].to_numpy())
     vp_all = V["p"].to_numpy(dtype=np.int64)
@@ -403,7 +402,7 @@ def classify(
         if program.has_targets:
             for which, vpos in (("off_target", last_v[rows]), ("prev_off_target", prev_v[rows])):
                 ok = vpos >= 0
-                vals = {c: _gather(values_all[c], vpos) for c in _VISIT_NUMBERS}
+                vals = {c: _gather(values_all[c], vpos) for c in VISIT_VALUE_FIELDS}
                 age = np.full(len(vpos), np.nan)
                 age[ok] = age_years(birth_all[vp_all[vpos[ok]]], vdate_all[vpos[ok]])
                 off, used = off_target(program, vals, age)

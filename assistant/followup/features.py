@@ -19,8 +19,8 @@ from typing import TypeAlias
 import numpy as np
 import pandas as pd
 
-from .engine import _VISIT_NUMBERS, VisitIndex, age_years, index_visits, off_target
-from .protocols import Protocols, load_protocols
+from .engine import VisitIndex, age_years, index_visits, off_target
+from .protocols import VISIT_VALUE_FIELDS, Protocols, load_protocols
 from .validate import FollowupData
 
 __all__ = ["FEATURE_COLUMNS", "FEATURE_SPEC_HASH", "Scorer", "feature_table", "visit_off_target"]
@@ -63,7 +63,7 @@ def visit_off_target(data: FollowupData, protocols: Protocols | None = None) -> 
         rows = np.flatnonzero(vg == gi)
         if rows.size == 0:
             continue
-        values = {c: V[c].to_numpy(dtype=float)[rows] for c in _VISIT_NUMBERS}
+        values = {c: V[c].to_numpy(dtype=float)[rows] for c in VISIT_VALUE_FIELDS}
         off, _ = off_target(program, values, age_years(birth[vp[rows]], vday[rows]))
         out[rows] = off
     return out
@@ -126,7 +126,7 @@ def feature_table(data: FollowupData, *, protocols: Protocols | None = None) -> 
     span = days(np.maximum(first_day, y_start), last_day)
     with np.errstate(invalid="ignore", divide="ignore"):
         f["mean_gap_days_365d"] = np.where(f["visits_365d"] >= 2, span / (f["visits_365d"] - 1), np.nan)
-    for c in _VISIT_NUMBERS:
+    for c in VISIT_VALUE_FIELDS:
         col = V[c].to_numpy(dtype=float)[o] if len(o) else np.zeros(0)
         f[f"last_{c}"] = np.where(has, col[last] if len(o) else np.nan, np.nan)
     off = visit_off_target(data, protocols)[o] if len(o) else np.zeros(0)

@@ -194,18 +194,6 @@ class NameIndex:
                 return code
         return None
 
-    def lookup_all(self, text: str, rules: NameRules) -> list[str]:
-        """Every code named in ``text``: the whole text when it is one name, else each list item."""
-        whole = self.lookup(text, rules)
-        if whole is not None:
-            return [whole]
-        found: list[str] = []
-        for part in split_names(text):
-            code = self.lookup(part, rules)
-            if code is not None and code not in found:
-                found.append(code)
-        return found
-
 
 _FORMS_ZH = (
     "片", "片剂", "胶囊", "胶囊剂", "软胶囊", "胶丸", "丸", "滴丸", "颗粒", "颗粒剂", "散", "散剂", "粉剂",

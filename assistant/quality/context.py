@@ -310,10 +310,6 @@ class RecordContext:
         """Knowledge-base condition ids among this visit's diagnoses."""
         return {d.ref.condition.id for d in self.diagnoses if d.ref.condition is not None}
 
-    @cached_property
-    def history_condition_ids(self) -> set[str]:
-        return {h.ref.condition.id for h in self.history if h.ref.condition is not None}
-
     def tag(self, code: str) -> Fact | None:
         """The fact that shows the patient has tag ``code`` (``asthma``, ``renal_egfr_lt_30``), or None."""
         if code not in self._tags:
@@ -347,6 +343,3 @@ class RecordContext:
     def weight(self) -> float | None:
         return self.measure("weight_kg")
 
-    def age_fact(self) -> Fact:
-        age = self.age if self.age is not None else 0.0
-        return Fact("patient.age_years", round(age, 2), f"{fmt(age)}岁", f"age {fmt(age)}")

@@ -32,7 +32,7 @@ def check(ctx: RecordContext) -> list[Hit]:
         return pick(rules.rules(DataEntryRule, check_name), lambda r: True)
 
     for iv in ctx.implausible:
-        row = first(iv.kind if iv.kind != "out_of_range" else "out_of_range")
+        row = first(iv.kind)
         if row is None:
             continue
         hint = Names("", "")
