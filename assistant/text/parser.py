@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from .english import stem, words
 from .lexicon import Lexicon, Payload
 from .normalize import cjk_prefix_counts, normalize
-from .quantities import DurationReading, VitalReading
+from .quantities import DurationReading, VitalReading, squeeze
 from .result import CueMention, FindingMention, ParsedComplaint
 
 __all__ = ["MAX_CHARS", "ComplaintParser"]
@@ -103,6 +103,7 @@ class ComplaintParser:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lex = lexicon
         self._closure_cache: dict[str, tuple[str, ...]] = {}
+        self._resolved: dict[int, _Resolved] = {}
 
     # ------------------------------------------------------------------ public
     def parse(self, text: object) -> ParsedComplaint:
@@ -114,8 +115,9 @@ class ComplaintParser:
             return ParsedComplaint(text=original)
         lex = self.lex
         norm = normalize(original, lex.table)
-        readings = lex.quantities.vitals(norm, original)
-        durs = lex.quantities.durations(norm, original, [(r.start, r.end) for r in readings])
+        squeezed = squeeze(norm)
+        readings = lex.quantities.vitals(norm, original, squeezed)
+        durs = lex.quantities.durations(norm, original, [(r.start, r.end) for r in readings], squeezed)
         toks = self._tokens(norm, readings, durs)
         self._compose(toks, norm)
         state = _State()
@@ -171,7 +173,7 @@ class ComplaintParser:
             if t.end > covered_end:
                 covered_end = t.end
             if not t.role:
-                _resolve(t)
+                _resolve(t, self._resolved)
         return toks
 
     # ------------------------------------------------------------------ sites × sensations
@@ -738,15 +740,16 @@ class ComplaintParser:
 
 
 # ---------------------------------------------------------------------- helpers
-# _resolve's answer per payload tuple (the lexicon's tuples live as long as the lexicon; the tuple
-# itself is kept in the value so a reused id can never hit a stale entry)
-_RESOLVED: dict[int, tuple[tuple[Payload, ...], tuple[str, ...], tuple[str, ...], str, Payload | None]] = {}
+_Resolved = tuple[tuple[Payload, ...], tuple[str, ...], tuple[str, ...], str, Payload | None]
+_RESOLVED_MAX = 100_000
 
 
-def _resolve(t: _Tok) -> None:
-    """Pick the token's role from its payloads (composition may still change it)."""
-    got = _RESOLVED.get(id(t.payloads))
-    if got is None or got[0] is not t.payloads:
+def _resolve(t: _Tok, memo: dict[int, _Resolved]) -> None:
+    """Pick the token's role from its payloads (composition may still change it). ``memo`` keeps
+    the answer per payload tuple (keyed by identity; the value holds the tuple, so its id stays
+    taken while the entry lives)."""
+    got = memo.get(id(t.payloads))
+    if got is None:
         present: list[str] = []
         absent: list[str] = []
         for p in t.payloads:
@@ -760,8 +763,8 @@ def _resolve(t: _Tok) -> None:
                 role, chosen = k, next(p for p in t.payloads if p.kind == k)
                 break
         got = (t.payloads, tuple(present), tuple(absent), role, chosen)
-        if len(_RESOLVED) < 100_000:
-            _RESOLVED[id(t.payloads)] = got
+        if len(memo) < _RESOLVED_MAX:
+            memo[id(t.payloads)] = got
     _, t.present_codes, t.absent_codes, role, chosen = got
     if role:
         t.role = role

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .normalize import zh_number
 
-__all__ = ["DurationReading", "QuantityReader", "VitalReading"]
+__all__ = ["DurationReading", "QuantityReader", "VitalReading", "squeeze"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,13 @@ _DATE_AFTER_MONTH = re.compile(r"\s*(?:\d{1,2}|[一二三四五六七八九十]{
 
 _HAS_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """``text`` without white space (the form the substring prefilters compare)."""
+    return _SPACES.sub("", text)
+
+
 _NUM = r"(?P<v>\d{1,3}(?:\.\d{1,2})?)"
 _NUM2 = r"(?P<v2>\d{1,3}(?:\.\d{1,2})?)"
 _NOT_DURATION = (
@@ -199,7 +206,7 @@ class QuantityReader:
         # plain substring tests (spaces removed) tell which labels may occur; only their patterns
         # run, and each pattern still checks the label with its word boundaries
         self._label_keys: list[tuple[str, tuple[str, ...]]] = [
-            (name, tuple(sorted({re.sub(r"\s+", "", lb.lower()) for lb in vital_labels[name] if lb.strip()})))
+            (name, tuple(sorted({squeeze(lb.lower()) for lb in vital_labels[name] if lb.strip()})))
             for name in _ORDER
             if vital_labels.get(name)
         ]
@@ -224,7 +231,7 @@ class QuantityReader:
         rel = sorted(relative_times, key=len, reverse=True)
         self._relative = dict(relative_times)
         # a substring test (spaces removed) tells whether the alternation below needs to run
-        self._relative_keys = tuple(sorted({_SPACES.sub("", w.lower()) for w in rel if w.strip()}))
+        self._relative_keys = tuple(sorted({squeeze(w.lower()) for w in rel if w.strip()}))
         if rel:
             alts = []
             for w in rel:
@@ -237,8 +244,9 @@ class QuantityReader:
             self._relative_re = None
 
     # ------------------------------------------------------------------ vitals
-    def vitals(self, norm: str, original: str) -> list[VitalReading]:
-        """Every vital-sign reading in ``norm`` (normalised text); ``original`` gives span text."""
+    def vitals(self, norm: str, original: str, squeezed: str | None = None) -> list[VitalReading]:
+        """Every vital-sign reading in ``norm`` (normalised text); ``original`` gives span text;
+        ``squeezed``: ``norm`` without white space (:func:`squeeze`), when the caller has it."""
         taken: set[int] = set()
         out: list[VitalReading] = []
 
@@ -247,7 +255,7 @@ class QuantityReader:
 
         if not _HAS_DIGIT.search(norm):
             return out
-        squeezed = _SPACES.sub("", norm)
+        squeezed = squeeze(norm) if squeezed is None else squeezed
         present = {name for name, keys in self._label_keys if any(k in squeezed for k in keys)}
         for name, pattern in self._vitals:
             if name not in present:
@@ -352,7 +360,9 @@ class QuantityReader:
         return out
 
     # ------------------------------------------------------------------ durations
-    def durations(self, norm: str, original: str, skip: Sequence[tuple[int, int]] = ()) -> list[DurationReading]:
+    def durations(
+        self, norm: str, original: str, skip: Sequence[tuple[int, int]] = (), squeezed: str | None = None
+    ) -> list[DurationReading]:
         """Durations and relative times; spans inside ``skip`` (vital readings) are ignored."""
         out: list[DurationReading] = []
         taken: set[int] = set()
@@ -377,7 +387,7 @@ class QuantityReader:
             add(float(m.group("num")) * unit, m.start(), m.end())
         for m in _EN_DURATION.finditer(norm):
             add(self._en_days(m, norm), m.start(), m.end())
-        squeezed = _SPACES.sub("", norm)
+        squeezed = squeeze(norm) if squeezed is None else squeezed
         if self._relative_re is not None and any(k in squeezed for k in self._relative_keys):
             for m in self._relative_re.finditer(norm):
                 key = re.sub(r"\s+", " ", m.group())
