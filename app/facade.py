@@ -40,6 +40,7 @@ __all__ = [
     "data_dir",
     "encounters_of",
     "export_bytes",
+    "export_list",
     "finding_names",
     "followup_list",
     "followup_tables",
@@ -227,9 +228,12 @@ def followup_list(
     as_of = now.date()
     if patients.empty:
         return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
-    return schedule(
+    listing = schedule(
         patients, visits, as_of, lang=lang, scorer=_scorer(), due_within=due_within, unmasked=unmasked
     )
+    if unmasked:
+        store.record_unmasked(who, "unmasked_view", f"follow-up list, {len(listing)} rows", now)
+    return listing
 
 
 def patient_followup(
@@ -282,6 +286,17 @@ def control_over_time(
             rows.append({"month": start.strftime("%Y-%m"), "program": r["program"],
                          "control_rate": r["control_rate"]})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def export_list(
+    store: Store, who: Account, frame: pd.DataFrame, kind: str, now: datetime, *, unmasked: bool = False
+) -> bytes:
+    """:func:`export_bytes` of a list the user downloads; a download with full identifiers is
+    written to the audit log."""
+    data = export_bytes(frame, kind, unmasked=unmasked)
+    if unmasked:
+        store.record_unmasked(who, "unmasked_export", f"{kind}, {len(frame)} rows", now)
+    return data
 
 
 def export_bytes(frame: pd.DataFrame, kind: str, *, unmasked: bool = False) -> bytes:

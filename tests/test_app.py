@@ -290,6 +290,23 @@ def test_public_health_shows_indicators_of_the_township(store: Store) -> None:
     assert ids.str.contains("*", regex=False).all()  # masked by default
 
 
+def test_unmasked_identifiers_are_shown_and_exported_only_with_an_audit_row(store: Store) -> None:
+    def unmasked() -> list[tuple[str, str]]:
+        return [tuple(r) for r in store._conn.execute(
+            "SELECT actor, action FROM audit WHERE action LIKE 'unmasked%' ORDER BY id").fetchall()]  # fmt: skip
+
+    at = _page("public_health", store, "health", "health-demo-2026")
+    assert unmasked() == []  # the masked default leaves no disclosure row
+    at.checkbox(key="ph_unmask").check().run()
+    assert not at.exception, at.exception
+    ids = at.dataframe[-1].value["resident_id"].dropna().astype(str)
+    assert (ids[ids != ""].str.contains("*", regex=False)).sum() == 0  # full identifiers on screen
+    assert unmasked() == [("health", "unmasked_view")]
+    who = facade.login(store, "health", "health-demo-2026", NOW)
+    data = facade.export_list(store, who, at.dataframe[-1].value, "csv", NOW, unmasked=True)
+    assert data and unmasked() == [("health", "unmasked_view"), ("health", "unmasked_export")]
+
+
 def test_models_page_shows_the_diagnosis_card(store: Store) -> None:
     at = _page("models", store, "doctor1", "doctor-demo-2026")
     assert not at.exception

@@ -57,11 +57,11 @@ st.caption(f"{tr('rows')}: {len(tasks)}")
 d1, d2 = st.columns(2)
 # the files are made when a button is pressed (not on every rerun), from the list as shown
 d1.download_button(
-    tr("download_csv"), lambda: facade.export_bytes(tasks, "csv", unmasked=unmask), file_name=f"followup-{today}.csv",
+    tr("download_csv"), lambda: facade.export_list(store, who, tasks, "csv", ui.now(), unmasked=unmask), file_name=f"followup-{today}.csv",
     mime="text/csv", key="ph_csv", on_click="ignore",
 )  # fmt: skip
 d2.download_button(
-    tr("download_xlsx"), lambda: facade.export_bytes(tasks, "xlsx", unmasked=unmask),
+    tr("download_xlsx"), lambda: facade.export_list(store, who, tasks, "xlsx", ui.now(), unmasked=unmask),
     file_name=f"followup-{today}.xlsx", key="ph_xlsx", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )  # fmt: skip

@@ -628,6 +628,16 @@ class Store:
 
         return import_csv(self, actor, patients_path, visits_path, now, default_township=default_township)
 
+    def record_unmasked(self, actor: Account, action: str, detail: str, now: datetime) -> None:
+        """One audit row when full identifiers leave the masked default (``unmasked_view``,
+        ``unmasked_export``): who saw or took them, when, and what (``detail``)."""
+        if action not in ("unmasked_view", "unmasked_export"):
+            raise ValueError(f"not an unmasking action: {action!r}")
+        at = _ts(now)
+        who = self._who(actor, at)
+        with self._tx() as conn:
+            self._audit(conn, at, who.username, action, None, detail)
+
     def audit_log(
         self,
         actor: Account,
