@@ -160,6 +160,8 @@ def test_a_day_at_the_clinic_in_a_real_browser(
     after = page.locator(".st-key-fu_after")
     after.wait_for()
     assert "已保存随访" in after.inner_text()
+    after.locator("table thead th").first.wait_for()  # the table draws after its container
+    after.locator("table tbody tr td").first.wait_for()
     row = _cells(after.locator("table tbody tr").first)
     header = [h.strip() for h in after.locator("table thead th").all_inner_texts()]
     shown = dict(zip(header, row, strict=False))
